@@ -1,0 +1,1 @@
+"""The ``contango`` command line: one module per command group."""

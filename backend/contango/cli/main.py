@@ -1,0 +1,34 @@
+"""Entry point of the ``contango`` command.
+
+Exit codes scripts can rely on: 0 success, 1 the work found a problem (a validation error, a
+failed check), 2 the command was called wrongly (bad option, unknown contract, missing file).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from contango import __version__
+
+app = typer.Typer(
+    name="contango",
+    help="Contango: futures research and backtesting.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"contango {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Contango: futures research and backtesting."""
