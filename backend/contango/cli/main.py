@@ -32,3 +32,17 @@ def main(
     ),
 ) -> None:
     """Contango: futures research and backtesting."""
+
+
+def _register() -> None:
+    # Imported here so that `contango --version` stays fast and each group stays a small module.
+    from contango.cli import backtest, contracts, data, samples
+
+    app.add_typer(contracts.app, name="contracts", help="Contract specifications and calendars.")
+    app.add_typer(data.app, name="data", help="Import, validate and read market data.")
+    app.add_typer(samples.app, name="samples", help="Generate and load the bundled sample data.")
+    app.add_typer(backtest.app, name="backtest", help="Run backtests.")
+    app.command("tour", help="Show what is loaded and what to try next.")(samples.tour)
+
+
+_register()
