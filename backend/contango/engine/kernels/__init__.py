@@ -1,0 +1,1 @@
+"""Numba kernels: arrays, scalars and NamedTuples in; NumPy records out."""
