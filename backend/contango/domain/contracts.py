@@ -15,12 +15,25 @@ from typing import Literal
 from contango.domain.expiry_rules import ExpiryRule
 from contango.domain.months import MonthCode
 
-Sector = Literal[
-    "equity_index", "rates", "energy", "metals", "fx", "grains", "softs", "livestock"
-]
+Sector = Literal["equity_index", "rates", "energy", "metals", "fx", "grains", "softs", "livestock"]
 Settlement = Literal["cash", "physical"]
+PriceQuote = Literal["decimal", "32nds", "half_32nds", "quarter_32nds", "eighth_32nds"]
+PRICE_QUOTES: tuple[str, ...] = (
+    "decimal",
+    "32nds",
+    "half_32nds",
+    "quarter_32nds",
+    "eighth_32nds",
+)
 SECTORS: tuple[str, ...] = (
-    "equity_index", "rates", "energy", "metals", "fx", "grains", "softs", "livestock",
+    "equity_index",
+    "rates",
+    "energy",
+    "metals",
+    "fx",
+    "grains",
+    "softs",
+    "livestock",
 )
 
 # Relative tolerance when checking that tick_value == tick_size x point_value. Exchange specs
@@ -53,6 +66,13 @@ class ContractSpec:
     ``point_value`` is the currency amount of a one-point move for one contract (ES: 50 USD);
     ``tick_value`` must equal ``tick_size x point_value``; a spec that disagrees is refused when
     it is built, because a wrong multiplier silently corrupts every P&L figure downstream.
+
+    ``price_unit`` says what one point of the quoted price is (ZC: US cents per bushel, so
+    ``point_value`` is the value of one cent); ``price_quote`` tells displays how to write a
+    price tick-aware: ``"decimal"``, or Treasury style in 32nds of a point (``"32nds"`` for ZB,
+    ``"half_32nds"`` for ZN, ``"quarter_32nds"`` for ZF, ``"eighth_32nds"`` for ZT).
+    ``first_notice_rule`` is None for cash-settled markets and for physical ones whose notice
+    period only starts after trading ends (CL, SB) or that have no single first notice day (LE).
     """
 
     root: str
@@ -72,6 +92,7 @@ class ContractSpec:
     initial_margin: float
     maintenance_margin: float
     price_quote: str = "decimal"
+    price_unit: str = ""
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
 
@@ -90,12 +111,18 @@ class ContractSpec:
             if not (math.isfinite(value) and value > 0):
                 problems.append(f"{name} must be a positive number, got {value!r}")
         if not problems and not math.isclose(
-            self.tick_size * self.point_value, self.tick_value, rel_tol=_TICK_VALUE_RTOL,
+            self.tick_size * self.point_value,
+            self.tick_value,
+            rel_tol=_TICK_VALUE_RTOL,
             abs_tol=0.005,
         ):
             problems.append(
                 f"tick_value {self.tick_value} != tick_size {self.tick_size} x point_value "
                 f"{self.point_value} = {self.tick_size * self.point_value}"
+            )
+        if self.price_quote not in PRICE_QUOTES:
+            problems.append(
+                f"price_quote {self.price_quote!r} is not one of {', '.join(PRICE_QUOTES)}"
             )
         if not self.listed_months:
             problems.append("listed_months must name at least one month")

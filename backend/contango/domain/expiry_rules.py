@@ -50,5 +50,8 @@ class ExpiryRule:
                 raise ValueError(f"nth_weekday needs weekday 0 (Mon) to 6, got {self.weekday!r}")
         if self.anchor == "day_of_month" and (self.day is None or not 1 <= self.day <= 31):
             raise ValueError(f"day_of_month needs day 1..31, got {self.day!r}")
+        if self.adjust == "none" and self.business_days == 0:
+            # Without an offset "none" could name a weekend or holiday as a trading day.
+            raise ValueError("adjust='none' needs a non-zero business_days offset")
         if not -24 <= self.month_offset <= 24:
             raise ValueError(f"month_offset {self.month_offset} is outside -24..24")

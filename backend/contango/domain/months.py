@@ -38,9 +38,7 @@ class MonthCode(Enum):
             return cls[letter.upper()]
         except KeyError:
             allowed = "".join(m.name for m in cls)
-            raise ValueError(
-                f"unknown month code {letter!r}: expected one of {allowed}"
-            ) from None
+            raise ValueError(f"unknown month code {letter!r}: expected one of {allowed}") from None
 
     @classmethod
     def from_month(cls, month: int) -> MonthCode:

@@ -1,1 +1,1 @@
-"""Use cases that the command line and the API call: they load data, run the engine, save results."""
+"""Use cases that the command line and the API call: load data, run the engine, save results."""

@@ -1,0 +1,1 @@
+"""Market data: import, validation, the versioned store and contract registry."""
