@@ -2,16 +2,57 @@
 
 Exit codes scripts can rely on: 0 success, 1 the work found a problem (a validation error, a
 failed check), 2 the command was called wrongly (bad option, unknown contract, missing file).
+
+Command groups are imported only when they are used: the engine's compiled kernels, pandas and
+the exchange calendars cost seconds to import, and ``contango contracts list`` should not pay
+for the backtester.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+from typer._click.core import Command, Context  # typer vendors click; its types live here
+from typer.core import TyperGroup
 
 from contango import __version__
 
+# name -> (module holding a typer ``app``, one-line help shown in ``contango --help``)
+_GROUPS: dict[str, tuple[str, str]] = {
+    "contracts": ("contango.cli.contracts", "Contract specifications and calendars."),
+    "data": ("contango.cli.data", "Import, validate and read market data."),
+    "samples": ("contango.cli.samples", "Generate and load the bundled sample data."),
+    "backtest": ("contango.cli.backtest", "Run backtests."),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """A group whose sub-groups are imported on first use."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *_GROUPS]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in _GROUPS:
+            return super().get_command(ctx, cmd_name)
+        module_name, help_text = _GROUPS[cmd_name]
+        module = importlib.import_module(module_name)
+        # Mount the sub-app the way `add_typer` does, so a group with a single command stays a
+        # group (`contango samples load`), instead of collapsing into that command.
+        holder = typer.Typer()
+        holder.add_typer(module.app, name=cmd_name)
+        group = typer.main.get_command(holder)
+        assert isinstance(group, TyperGroup)
+        command = group.commands[cmd_name]
+        command.help = command.help or help_text
+        command.short_help = help_text
+        return command
+
+
 app = typer.Typer(
     name="contango",
+    cls=_LazyGroup,
     help="Contango: futures research and backtesting.",
     no_args_is_help=True,
     add_completion=False,
@@ -34,15 +75,9 @@ def main(
     """Contango: futures research and backtesting."""
 
 
-def _register() -> None:
-    # Imported here so that `contango --version` stays fast and each group stays a small module.
-    from contango.cli import backtest, contracts, data, samples
+@app.command("tour")
+def tour() -> None:
+    """Show what is loaded and what to try next."""
+    from contango.cli import samples
 
-    app.add_typer(contracts.app, name="contracts", help="Contract specifications and calendars.")
-    app.add_typer(data.app, name="data", help="Import, validate and read market data.")
-    app.add_typer(samples.app, name="samples", help="Generate and load the bundled sample data.")
-    app.add_typer(backtest.app, name="backtest", help="Run backtests.")
-    app.command("tour", help="Show what is loaded and what to try next.")(samples.tour)
-
-
-_register()
+    samples.tour()

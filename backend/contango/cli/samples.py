@@ -26,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
 from contango.data.registry import UnknownRootError, get_registry
 from contango.data.samples.load import (
@@ -197,11 +198,12 @@ def _command_exists(*path: str) -> bool:
 
     command: object = typer.main.get_command(root_app)
     for name in path:
-        # Groups expose their sub-commands as a ``commands`` mapping (typer vendors click).
-        children = getattr(command, "commands", None)
-        if not isinstance(children, dict) or name not in children:
+        # Ask each group for its child: the top level imports its groups only when asked.
+        if not isinstance(command, TyperGroup):
             return False
-        command = children[name]
+        command = command.get_command(typer.Context(command), name)
+        if command is None:
+            return False
     return True
 
 
