@@ -38,3 +38,20 @@ class Bars(NamedTuple):
     def n_markets(self) -> int:
         """Number of markets."""
         return len(self.markets)
+
+
+class ContractPanel(NamedTuple):
+    """Which actual contract each market trades on each bar (actual-contract mode).
+
+    In this mode the Bars panel holds the raw prices of the *active* contract. On a roll bar
+    (the first bar whose contract differs from the previous one with data) the simulator closes
+    the position in the outgoing contract at ``roll_price`` (that contract's open on the roll
+    bar) and re-opens it in the new contract at the bar's open. ``expiry_bar`` is the last bar
+    the contract active at ``t`` may be held; a position still in it is closed at that bar's
+    close. The data layer's continuous builder gives ``contract`` per bar and the roll schedule.
+    """
+
+    contract: I64  # (n, m) contract index per bar, -1 where the market has no bar
+    roll_price: F64  # (n, m) the outgoing contract's open on roll bars, NaN elsewhere
+    expiry_bar: I64  # (n, m) last bar index the contract active at t may be held
+    names: tuple[tuple[str, ...], ...] = ()  # per market: symbol of each contract index

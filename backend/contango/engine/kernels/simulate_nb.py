@@ -1,0 +1,299 @@
+"""The per-bar step of the simulator and the numba loop that drives it for vectorized runs.
+
+A bar is processed in two phases. Event-driven runs call the same functions from a Python
+loop and run the user's ``on_bar`` between them, so both styles share one execution core.
+
+Open phase (``open_phase_nb``)
+    1. interest on a positive cash balance for the calendar days since the previous bar;
+    2. rolls (actual-contract mode): close the expiring contract at its open on the roll bar,
+       re-open the same position in the next contract at its open (both legs pay fees and
+       slippage; no margin check, the position does not change size);
+    3. margin-call liquidation decided at the previous close (unless it ran at that close);
+    4. target orders due at this open (``fill_delay >= 1``) and the working order book.
+Close phase (``close_phase_nb``)
+    1. target orders due at this close (``fill_delay == 0``, explicit opt-in);
+    2. forced close of positions in a contract on its expiry bar, at the close;
+    3. mark to the close, margin check (maintenance), optional liquidation at the close;
+    4. record equity, cash, margin, exposure and positions.
+"""
+
+# ruff: noqa: PLR0917 - numba kernels take positional arguments only (no keyword-only
+# parameters in nopython mode); the NamedTuples already bundle what can be bundled.
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from contango.engine.kernels import records_nb as rec
+from contango.engine.kernels.account_nb import (
+    open_pnl_arr_nb,
+    requirement_arr_nb,
+)
+from contango.engine.kernels.fills_nb import (
+    execute_fill_nb,
+    fx_rate_nb,
+    slippage_px_nb,
+    write_trade_nb,
+)
+from contango.engine.kernels.margin_nb import (
+    allowed_target_nb,
+    margin_call_targets_nb,
+)
+from contango.engine.kernels.orders_nb import OrderBook, process_book_nb
+from contango.engine.kernels.quiet_nb import (
+    accrue_interest_arr_nb,
+    any_finite_nb,
+    mark_to_close_nb,
+    quiet_rolls_nb,
+    record_bar_arr_nb,
+    run_quiet_nb,
+)
+from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@njit(cache=True)
+def _roll_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, j: int, to_contract: int
+) -> None:
+    """Carry market ``j``'s position from the expiring contract into ``to_contract``."""
+    qty = st.pos[j]
+    from_contract = st.held[j]
+    fx = fx_rate_nb(data, mk, t, j)
+    slip = slippage_px_nb(data, mk, par.slippage_ticks, par.slippage_atr, t, j)
+    trades_before = st.counts[rec.N_TRADES]
+    exit_px = execute_fill_nb(data, mk, st, t, j, -qty, data.roll_price[t, j], slip, rec.ROLL, -1)
+    closed = 0.0
+    if st.counts[rec.N_TRADES] > trades_before and trades_before < st.trades.shape[0]:
+        closed = st.trades[trades_before]["pnl_gross"]
+    st.held[j] = to_contract
+    st.held_expiry[j] = data.expiry_bar[t, j]
+    entry_px = execute_fill_nb(data, mk, st, t, j, qty, data.open[t, j], slip, rec.ROLL, -1)
+    k = st.counts[rec.N_ROLLS]
+    if k < st.rolls.shape[0]:
+        row = st.rolls[k]
+        row["bar"] = t
+        row["market"] = j
+        row["from_contract"] = from_contract
+        row["to_contract"] = to_contract
+        row["qty"] = qty
+        row["exit_price"] = exit_px
+        row["entry_price"] = entry_px
+        row["fees"] = 2.0 * abs(qty) * mk.fee[j] * fx
+        row["slippage"] = 2.0 * abs(qty) * slip * mk.point_value[j] * fx
+        row["closed_pnl"] = closed
+    st.counts[rec.N_ROLLS] = k + 1
+
+
+@njit(cache=True)
+def _roll_all_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int) -> None:
+    for j in range(st.pos.shape[0]):
+        c = data.contract[t, j]
+        if c < 0 or c == st.held[j]:
+            continue
+        if st.pos[j] != 0.0 and st.held[j] >= 0:
+            _roll_nb(data, mk, par, st, t, j, c)
+        else:
+            st.held[j] = c
+            st.held_expiry[j] = data.expiry_bar[t, j]
+
+
+@njit(cache=True)
+def _liquidate_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, at_close: bool
+) -> None:
+    """Fill margin-call targets at the open (or close) of ``t``; participation cap not applied."""
+    for j in range(st.pos.shape[0]):
+        target = st.forced[j]
+        if math.isnan(target):
+            continue
+        price = st.mark[j] if at_close else data.open[t, j]
+        if math.isnan(price):
+            continue  # no bar: liquidate at the next bar with data
+        trade = target - st.pos[j]
+        if trade != 0.0:
+            slip = slippage_px_nb(data, mk, par.slippage_ticks, par.slippage_atr, t, j)
+            execute_fill_nb(data, mk, st, t, j, trade, price, slip, rec.MARGIN_CALL, -1)
+        st.forced[j] = math.nan
+
+
+@njit(cache=True, inline="always")
+def _load_targets_nb(par: SimParams, st: SimState, targets: F64, s: int) -> None:
+    """Signal row ``s`` becomes the pending targets (NaN keeps what is pending)."""
+    for j in range(st.pos.shape[0]):
+        v = targets[s, j]
+        if math.isnan(v):
+            continue
+        v = float(math.trunc(v))
+        if par.delta_mode:
+            if v != 0.0:
+                st.pending[j] = v + (st.pos[j] if math.isnan(st.pending[j]) else st.pending[j])
+        elif v == st.pos[j]:
+            st.pending[j] = math.nan  # already there: nothing left to work
+        else:
+            st.pending[j] = v
+
+
+@njit(cache=True, inline="always")
+def work_target_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, j: int, price: float
+) -> None:
+    """Trade market ``j`` toward its pending target at ``price`` (a market order)."""
+    target = st.pending[j]
+    if math.isnan(target) or math.isnan(price):
+        return  # nothing to do, or no bar: the target waits
+    desired = allowed_target_nb(data, mk, par, st, t, j, target, price, -1)
+    trade = desired - st.pos[j]
+    if par.participation > 0.0:
+        vol = data.volume[t, j]
+        cap = 0.0 if math.isnan(vol) else math.floor(par.participation * vol + 1e-9)
+        cap = max(cap - st.vol_used[j], 0.0)
+        if abs(trade) > cap:
+            trade = math.copysign(cap, trade)
+    if trade != 0.0:
+        slip = slippage_px_nb(data, mk, par.slippage_ticks, par.slippage_atr, t, j)
+        execute_fill_nb(data, mk, st, t, j, trade, price, slip, rec.SIGNAL, -1)
+    if st.pos[j] == target or desired != target or not par.carry_remainder:
+        st.pending[j] = math.nan
+
+
+@njit(cache=True)
+def open_phase_nb(
+    data: SimData,
+    mk: MarketConsts,
+    par: SimParams,
+    st: SimState,
+    t: int,
+    targets: F64,
+    book: OrderBook,
+) -> None:
+    """Everything that happens from the previous close to this bar's open and during it."""
+    # Calls that pass the NamedTuples are guarded by cheap array checks: numba reference-counts
+    # every array of a NamedTuple handed to a (non-inlined) function, about 1 us per call.
+    m = st.pos.shape[0]
+    if t > 0:
+        accrue_interest_arr_nb(st.acct, par.interest_rate, data.days, t)
+    if par.participation > 0.0:
+        st.vol_used[:] = 0.0
+    if par.contract_mode and not quiet_rolls_nb(t, data.contract, st.held):
+        _roll_all_nb(data, mk, par, st, t)
+    if not par.liquidate_at_close and any_finite_nb(st.forced):
+        _liquidate_nb(data, mk, par, st, t, False)
+    if par.fill_delay >= 1 and targets.shape[0] > 0:
+        if t >= par.fill_delay:
+            _load_targets_nb(par, st, targets, t - par.fill_delay)
+        for j in range(m):
+            if not math.isnan(st.pending[j]):
+                work_target_nb(data, mk, par, st, t, j, data.open[t, j])
+    if book.size[0] > 0:
+        process_book_nb(data, mk, par, st, book, t)
+
+
+@njit(cache=True)
+def _expire_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int) -> None:
+    """Never hold a contract past its expiry bar: close at that bar's close (or last mark)."""
+    for j in range(st.pos.shape[0]):
+        if st.pos[j] != 0.0 and t >= st.held_expiry[j]:
+            price = data.close[t, j]
+            if math.isnan(price):
+                price = st.mark[j]
+            slip = slippage_px_nb(data, mk, par.slippage_ticks, par.slippage_atr, t, j)
+            execute_fill_nb(data, mk, st, t, j, -st.pos[j], price, slip, rec.EXPIRY, -1)
+            st.pending[j] = math.nan
+
+
+@njit(cache=True)
+def close_phase_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, targets: F64
+) -> None:
+    """Close-of-bar fills, expiries, marking, the margin check and the bar's record."""
+    m = st.pos.shape[0]
+    if par.fill_delay == 0 and targets.shape[0] > 0:
+        _load_targets_nb(par, st, targets, t)
+        for j in range(m):
+            if not math.isnan(st.pending[j]):
+                work_target_nb(data, mk, par, st, t, j, data.close[t, j])
+    if par.contract_mode:
+        _expire_nb(data, mk, par, st, t)
+    mark_to_close_nb(
+        t, data.close, data.low, data.high, st.pos, st.mark, st.avg, mk.point_value, data.fx,
+        mk.fx_col, st.tr_gross, st.tr_mae, st.tr_mfe,
+    )  # fmt: skip
+    fx, fx_col = data.fx, mk.fx_col
+    maintenance = requirement_arr_nb(st.pos, mk.maintenance_margin, fx, fx_col, t)
+    if maintenance > 0.0:
+        pnl = open_pnl_arr_nb(st.pos, st.mark, st.avg, mk.point_value, fx, fx_col, t)
+        if st.acct[rec.CASH] + pnl < maintenance:
+            called = margin_call_targets_nb(data, mk, par, st, t)
+            if called and par.liquidate_at_close:
+                _liquidate_nb(data, mk, par, st, t, True)
+    record_bar_arr_nb(
+        t,
+        st.pos,
+        st.mark,
+        st.avg,
+        mk.point_value,
+        mk.initial_margin,
+        fx,
+        fx_col,
+        st.acct,
+        st.equity,
+        st.cash,
+        st.margin,
+        st.exposure,
+        st.positions,
+    )
+
+
+@njit(cache=True)
+def simulate_nb(
+    data: SimData,
+    mk: MarketConsts,
+    par: SimParams,
+    st: SimState,
+    targets: F64,
+    book: OrderBook,
+) -> None:
+    """Run all bars of a vectorized backtest in place on ``st``.
+
+    Runs of bars on which nothing can happen (no order due, no roll, no expiry, no margin
+    call) go through ``run_quiet_nb`` on plain arrays; every other bar runs the full two
+    phases. Both follow the same rules (the property tests compare them with the reference).
+    """
+    n = data.ts.shape[0]
+    t = 0
+    while t < n:
+        if book.size[0] == 0:
+            t, open_done = run_quiet_nb(
+                t, par, targets, data.close, data.low, data.high, data.days, data.contract,
+                data.fx, mk.fx_col, mk.point_value, mk.initial_margin, mk.maintenance_margin,
+                st.pos, st.mark, st.avg, st.acct, st.pending, st.forced, st.held,
+                st.held_expiry, st.vol_used, st.tr_gross, st.tr_mae, st.tr_mfe, st.equity,
+                st.cash, st.margin, st.exposure, st.positions,
+            )  # fmt: skip
+            if t >= n:
+                break
+        else:
+            open_done = False
+        if not open_done:
+            open_phase_nb(data, mk, par, st, t, targets, book)
+        close_phase_nb(data, mk, par, st, t, targets)
+        t += 1
+    finalize_nb(data, mk, st, n - 1)
+
+
+@njit(cache=True)
+def finalize_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> None:
+    """Report trades still open on the last bar, marked at the last price (not closed)."""
+    for j in range(st.pos.shape[0]):
+        pos = st.pos[j]
+        if pos != 0.0:
+            fx = fx_rate_nb(data, mk, t, j)
+            gross = st.tr_gross[j] + pos * (st.mark[j] - st.avg[j]) * mk.point_value[j] * fx
+            write_trade_nb(st, j, t, rec.END_OF_DATA, st.mark[j], gross, 1)
