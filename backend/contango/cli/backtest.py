@@ -8,34 +8,29 @@ file, a mistake in the configuration, an unknown root, dataset or strategy).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from contango.cli.backtest_data import DataLoadError, LoadedData, load_data
 from contango.data.continuous import ContinuousError
 from contango.data.store import StoreError
-from contango.engine.backtest_config import (
-    BacktestConfig,
-    ConfigError,
-    describe_errors,
-    parse_config,
+from contango.engine.backtest_config import ConfigError
+from contango.engine.metrics import PerformanceMetrics
+from contango.engine.result import BacktestResult
+from contango.engine.run import StrategyError
+from contango.engine.templates import list_templates
+from contango.services.backtest_data import DataLoadError, LoadedData
+from contango.services.backtests import (
+    BacktestPlan,
+    load_plan_data,
+    read_plan,
+    run_plan,
+    save_run,
 )
-from contango.engine.metrics import (
-    EquityCurve,
-    PerformanceMetrics,
-    compute_metrics,
-    traded_notional_from_fills,
-    trades_from_records,
-)
-from contango.engine.result import BacktestResult, write_result
-from contango.engine.run import StrategyError, run_backtest
-from contango.engine.templates import get_template, list_templates
 
 app = typer.Typer(help="Run backtests from YAML configurations.", no_args_is_help=True)
 _out = Console(highlight=False, soft_wrap=True)
@@ -56,54 +51,27 @@ def _fail(lines: list[str] | str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _read_config(path: Path) -> tuple[BacktestConfig, Any]:
-    if not path.is_file():
-        raise _fail(f"no configuration file {path}", 2)
+def _plan(path: Path) -> BacktestPlan:
     try:
-        return parse_config(path.read_text(encoding="utf-8"), str(path))
+        return read_plan(path)
     except ConfigError as exc:
         raise _fail(exc.problems, 2) from None
 
 
-def _strategy(config: BacktestConfig, path: Path, root_node: Any) -> tuple[Any, Any]:
-    try:
-        strategy = get_template(config.strategy.name)
-    except ValueError as exc:
-        raise _fail(f"{path}: strategy.name: {exc}", 2) from None
-    try:
-        params = strategy.Params.model_validate(config.strategy.params)
-    except ValidationError as exc:
-        raise _fail(describe_errors(exc, root_node, str(path), ("strategy", "params")), 2) from None
-    return strategy, params
-
-
-def _load(config: BacktestConfig) -> LoadedData:
+def _load(plan: BacktestPlan) -> LoadedData:
+    markets = plan.config.markets
     with Progress(console=_err, transient=True) as progress:
-        task = progress.add_task("loading markets", total=len(config.markets))
+        task = progress.add_task("loading markets", total=len(markets))
 
         def step(root: str) -> None:
             progress.update(task, advance=1, description=f"loading {root}")
 
         try:
-            return load_data(config, progress=step)
+            return load_plan_data(plan, progress=step)
         except (DataLoadError, StoreError) as exc:
             raise _fail(str(exc), 2) from None
         except ContinuousError as exc:
             raise _fail(str(exc), 1) from None
-
-
-def metrics_of(result: BacktestResult, loaded: LoadedData) -> PerformanceMetrics:
-    """The performance figures of a run."""
-    import numpy as np
-
-    point_value = np.array([s.point_value for s in loaded.specs])
-    curve = EquityCurve(
-        ts=result.ts,
-        equity=result.equity,
-        traded_notional=traded_notional_from_fills(result.fills, point_value, result.ts.shape[0]),
-        gross_exposure=result.exposure,
-    )
-    return compute_metrics(curve, trades_from_records(result.trades), result.markets)
 
 
 def _metrics_table(m: PerformanceMetrics, result: BacktestResult) -> Table:
@@ -139,38 +107,21 @@ def _metrics_table(m: PerformanceMetrics, result: BacktestResult) -> Table:
 @app.command("run")
 def run(config_path: ConfigArg, out: OutOpt = None) -> None:
     """Load the data, run the strategy, print the metrics and write a results folder."""
-    config, root_node = _read_config(config_path)
-    strategy, params = _strategy(config, config_path, root_node)
-    loaded = _load(config)
-    contracts_mode = any(m.mode == "contracts" for m in config.markets)
-    simulation = config.simulation.model_copy(
-        update={"contract_mode": "contracts" if contracts_mode else "continuous"}
-    )
+    plan = _plan(config_path)
+    loaded = _load(plan)
     try:
         with _err.status(
             f"simulating {loaded.bars.n_bars:,} bars x {loaded.bars.n_markets} markets"
         ):
-            result = run_backtest(
-                loaded.bars,
-                loaded.specs,
-                strategy=strategy,
-                params=params,
-                config=simulation,
-                contracts=loaded.contracts,
-                fx=loaded.fx,
-                data_versions=loaded.data_versions,
-                seed=config.seed,
-                run_config=config.model_dump(mode="json"),
-            )
+            done = run_plan(plan, loaded)
     except StrategyError as exc:
         _err.print(escape(exc.traceback_text))
         raise _fail(str(exc), 1) from None
     except ValueError as exc:
         raise _fail(str(exc), 1) from None
-    metrics = metrics_of(result, loaded)
-    folder = out or Path("results") / f"{config.name}-{result.config_hash[:8]}"
-    write_result(result, folder, metrics=metrics.as_json_dict())
-    _out.print(_metrics_table(metrics, result))
+    folder = save_run(done, out)
+    result = done.result
+    _out.print(_metrics_table(done.metrics, result))
     _out.print(
         f"config hash {result.config_hash[:12]}, data {loaded.data_versions}, "
         f"engine {result.engine_version}, seed {result.seed}"
@@ -181,10 +132,10 @@ def run(config_path: ConfigArg, out: OutOpt = None) -> None:
 @app.command("validate")
 def validate(config_path: ConfigArg) -> None:
     """Check a configuration file and its strategy parameters without running it."""
-    config, root_node = _read_config(config_path)
-    _strategy(config, config_path, root_node)
+    plan = _plan(config_path)
     _out.print(
-        f"{config_path}: ok ({len(config.markets)} markets, strategy {config.strategy.name})"
+        f"{config_path}: ok ({len(plan.config.markets)} markets, "
+        f"strategy {plan.config.strategy.name})"
     )
 
 
