@@ -7,6 +7,8 @@ command was called wrongly (unknown market, bad date).
 
 from __future__ import annotations
 
+import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -288,3 +290,9 @@ def tour() -> None:
     for number, (_, line, why) in enumerate(_next_steps(datasets), start=1):
         _out.print(f"  {number}. [cyan]{line}[/cyan]\n     {why}")
     _out.print("Every command has --help.")
+    if shutil.which("contango") is None:
+        # `make run` calls the command from the virtual environment without activating it.
+        _out.print(
+            f"`contango` is not on your PATH: run `source {Path(sys.prefix) / 'bin' / 'activate'}`"
+            " first, or call it as .venv/bin/contango."
+        )
