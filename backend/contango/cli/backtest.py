@@ -146,3 +146,14 @@ def strategies() -> None:
     for info in list_templates():
         table.add_row(info.name, info.description)
     _out.print(table)
+
+
+def _register_research() -> None:
+    # Sweeps and walk-forward live in their own module; they belong to the `backtest` group.
+    from contango.cli import research
+
+    app.command("sweep")(research.sweep)
+    app.command("walkforward")(research.walkforward)
+
+
+_register_research()

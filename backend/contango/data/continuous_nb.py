@@ -14,6 +14,9 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from contango.kernel_cache import use_versioned_cache
+
+use_versioned_cache()
 I64 = npt.NDArray[np.int64]
 
 

@@ -64,6 +64,19 @@ class StrategyConfig(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class FxSeriesConfig(_Frozen):
+    """A currency future whose price converts a foreign currency into the account currency.
+
+    6E is quoted in USD per EUR, so ``EUR: {root: 6E}`` converts EUR P&L into a USD account at
+    the front-month 6E close known at each bar (a futures price is a forward rate: it differs
+    from spot by the interest-rate carry, a small effect on converted P&L).
+    """
+
+    root: str = Field(description="Currency future root quoted in the account currency, e.g. 6E.")
+    dataset: str | None = Field(default=None, description="Stored dataset; default <ROOT>.1d.")
+    version: str | None = Field(default=None, description="Dataset version; default latest.")
+
+
 class BacktestConfig(_Frozen):
     """A whole backtest: markets, period, strategy, simulation settings, seed."""
 
@@ -78,6 +91,11 @@ class BacktestConfig(_Frozen):
         description="Constant account-currency rate per foreign currency, e.g. {EUR: 1.08}, "
         "for markets quoted outside the account currency.",
     )
+    fx_series: dict[str, FxSeriesConfig] = Field(
+        default_factory=dict,
+        description="Per foreign currency, a stored currency future whose close converts it "
+        "into the account currency on every bar, e.g. {EUR: {root: 6E}}.",
+    )
     seed: int = Field(default=0, ge=0, description="Recorded with the result.")
 
     @model_validator(mode="after")
@@ -87,6 +105,9 @@ class BacktestConfig(_Frozen):
             raise ValueError(f"markets repeat a root: {roots}")
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        both = sorted(set(self.fx_rates) & set(self.fx_series))
+        if both:
+            raise ValueError(f"currencies {both} are in both fx_rates and fx_series; keep one")
         return self
 
 

@@ -13,11 +13,12 @@ import numpy.typing as npt
 
 from contango.engine.bars import Bars, ContractPanel
 from contango.engine.config import MarketSpec, SimulationConfig
+from contango.engine.kernels.checks_nb import any_infinite_nb, strictly_increasing_nb
+from contango.engine.kernels.quiet_nb import days_between_nb
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-_NS_PER_DAY = 86_400_000_000_000
 _EMPTY_F = np.empty((0, 0))
 _EMPTY_I = np.empty((0, 0), dtype=np.int64)
 
@@ -53,9 +54,8 @@ def check_bars(bars: Bars) -> None:
     ts = np.asarray(bars.ts)
     if ts.ndim != 1 or ts.shape[0] == 0:
         raise ValueError("bars.ts must be a non-empty 1-d array of int64 nanoseconds")
-    steps = np.diff(ts)
-    if steps.size and steps.min() <= 0:
-        bad = int(np.argmax(steps <= 0)) + 1
+    if not strictly_increasing_nb(np.ascontiguousarray(ts, dtype=np.int64)):
+        bad = int(np.argmax(ts[1:] <= ts[:-1])) + 1
         raise ValueError(
             f"bars.ts must be strictly increasing; bar {bad} is not after bar {bad - 1}"
         )
@@ -63,7 +63,7 @@ def check_bars(bars: Bars) -> None:
         raise ValueError(f"market names repeat in {bars.markets}")
     for name in ("open", "high", "low", "close", "volume"):
         array = _panel(bars, f"bars.{name}", getattr(bars, name))
-        if np.isinf(array).any():
+        if any_infinite_nb(array.reshape(-1)):
             t, j = np.argwhere(np.isinf(array))[0]
             raise ValueError(f"bars.{name} is infinite at {_where(bars, int(t), int(j))}")
 
@@ -105,7 +105,7 @@ def _fx_panel(
     currencies = sorted({s.currency for s in markets if s.currency != account})
     columns = np.full(len(markets), -1, dtype=np.int64)
     if not currencies:
-        return np.ones((bars.n_bars, 1)), columns
+        return np.empty((bars.n_bars, 0)), columns  # never read: every fx_col is -1
     rates = np.empty((bars.n_bars, len(currencies)))
     for c, code in enumerate(currencies):
         if fx is None or code not in fx:
@@ -160,9 +160,11 @@ def _contract_arrays(bars: Bars, panel: ContractPanel | None, mode: str) -> tupl
     return contract, roll_price, expiry
 
 
-def _sessions(ts: I64) -> I64:
-    """UTC calendar day of each bar: the session DAY orders expire with."""
-    return np.ascontiguousarray(ts // _NS_PER_DAY)
+def _days_between(ts: I64) -> F64:
+    """Calendar days since the previous bar (0 on bar 0), in one pass without temporaries."""
+    days = np.empty(ts.shape[0])
+    days_between_nb(ts, days)
+    return days
 
 
 def build_data(
@@ -182,8 +184,10 @@ def build_data(
             f"markets {list(bars.markets)} (same names, same order)"
         )
     ts = np.ascontiguousarray(bars.ts, dtype=np.int64)
-    days = np.zeros(ts.shape[0])
-    days[1:] = np.diff(ts) / _NS_PER_DAY
+    # Only interest reads the day counts (the kernels, the reference and the sweep all skip
+    # them at a zero rate), so a run without interest gets calloc'd zeros that cost no pass
+    # over the bars and no memory until read.
+    days = _days_between(ts) if config.interest_rate != 0.0 else np.zeros(ts.shape[0])
     rates, _ = _fx_panel(bars, markets, config.account_currency, fx)
     contract, roll_price, expiry = _contract_arrays(bars, contracts, config.contract_mode)
     return SimData(
@@ -199,7 +203,6 @@ def build_data(
         contract=contract,
         roll_price=roll_price,
         expiry_bar=expiry,
-        session=_sessions(ts),
     )
 
 

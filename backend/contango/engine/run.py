@@ -26,6 +26,7 @@ from contango.engine.bars import Bars, ContractPanel
 from contango.engine.config import MarketSpec, SimulationConfig, config_hash
 from contango.engine.inputs import build_data, build_markets, build_params
 from contango.engine.kernels import records_nb as rec
+from contango.engine.kernels.checks_nb import any_infinite_nb
 from contango.engine.kernels.orders_nb import new_book
 from contango.engine.kernels.simulate_nb import simulate_nb
 from contango.engine.kernels.state_nb import (
@@ -39,6 +40,7 @@ from contango.engine.result import BacktestResult
 from contango.engine.strategy import SizingContext, VectorStrategy
 
 F64 = npt.NDArray[np.float64]
+Records = npt.NDArray[np.void]
 
 
 class StrategyError(RuntimeError):
@@ -91,10 +93,23 @@ def _check_targets(targets: F64, bars: Bars) -> F64:
             f"targets have shape {array.shape}, expected (n_bars, n_markets) = "
             f"({bars.n_bars}, {bars.n_markets})"
         )
-    if np.isinf(array).any():
+    if any_infinite_nb(array.reshape(-1)):
         t, j = (int(v) for v in np.argwhere(np.isinf(array))[0])
         raise ValueError(f"targets are infinite at bar {t}, market {bars.markets[j]}")
     return array
+
+
+def _trimmed(records: Records, count: int) -> Records:
+    """The first ``count`` records of a kernel's buffer.
+
+    The buffer is shrunk in place: ``realloc`` hands the untouched tail back without copying
+    what was written (a copy of a million trades would cost milliseconds). Only the
+    simulation state refers to these buffers, and it is discarded with the run.
+    """
+    if records.flags.owndata and records.base is None:
+        records.resize(count, refcheck=False)
+        return records
+    return records[:count].copy()
 
 
 def collect_result(
@@ -122,11 +137,11 @@ def collect_result(
         margin=state.margin,
         exposure=state.exposure,
         positions=state.positions,
-        fills=state.fills[: counts[rec.N_FILLS]].copy(),
-        trades=state.trades[: counts[rec.N_TRADES]].copy(),
-        rejections=state.rejects[: counts[rec.N_REJECTS]].copy(),
-        margin_calls=state.calls[: counts[rec.N_CALLS]].copy(),
-        rolls=state.rolls[: counts[rec.N_ROLLS]].copy(),
+        fills=_trimmed(state.fills, int(counts[rec.N_FILLS])),
+        trades=_trimmed(state.trades, int(counts[rec.N_TRADES])),
+        rejections=_trimmed(state.rejects, int(counts[rec.N_REJECTS])),
+        margin_calls=_trimmed(state.calls, int(counts[rec.N_CALLS])),
+        rolls=_trimmed(state.rolls, int(counts[rec.N_ROLLS])),
         interest=float(state.acct[rec.INTEREST]),
         capital=float(config.capital),
         account_currency=config.account_currency,
@@ -172,7 +187,7 @@ def run_backtest(
     assert targets is not None  # for the type checker: set by one branch above
     orders = _check_targets(targets, bars)
     n, m = orders.shape
-    capacity = 2 * n * m + 64  # calloc'd: untouched pages cost no memory
+    capacity = 2 * n * m + 64  # allocated, never zeroed: untouched pages cost no memory
     while True:
         state = new_state(n, m, config.capital, capacity)
         simulate_nb(data, mk, build_params(config), state, orders, new_book(0))

@@ -245,8 +245,9 @@ def cap_contracts(targets: F64, max_contracts: ArrayLike) -> F64:
 
 def _scale_rows(targets: F64, used: F64, budget: float) -> F64:
     """Scale each bar's targets down by ``budget / used`` where ``used`` exceeds the budget."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(used > budget, budget / used, 1.0)
+    # Divide only where the budget binds: elsewhere ``used`` may be zero or subnormal.
+    factor = np.ones_like(used)
+    np.divide(budget, used, out=factor, where=used > budget)
     return np.trunc(targets * factor[..., None])
 
 

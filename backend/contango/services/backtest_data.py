@@ -19,14 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contango.data.calendars import last_trade_date
+from contango.data.continuous import ContinuousError
 from contango.data.continuous_store import load_continuous
 from contango.data.registry import get_registry
-from contango.data.store import open_store
+from contango.data.store import StoreError, open_store
 from contango.domain.contracts import ContractSpec
 from contango.domain.rolls import Adjustment, CalendarRoll
 from contango.engine.backtest_config import BacktestConfig, MarketConfig
 from contango.engine.bars import Bars, ContractPanel
 from contango.engine.config import MarketSpec
+from contango.services.fx_series import FxSeriesError, fx_rates_from_store
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -217,13 +219,25 @@ def load_data(config: BacktestConfig, progress: Callable[[str], None] | None = N
     bars, panel = align(series, [s.name for s in specs], contracts_mode)
     account = config.simulation.account_currency
     fx: dict[str, F64] = {}
-    for traded in specs:
-        if traded.currency != account and traded.currency not in fx:
-            if traded.currency not in config.fx_rates:
-                raise DataLoadError(
-                    f"{traded.name} is quoted in {traded.currency}; add fx_rates: "
-                    f"{{{traded.currency}: <{account} per {traded.currency}>}}"
-                )
-            fx[traded.currency] = np.full(bars.n_bars, config.fx_rates[traded.currency])
     versions = {s.dataset: s.version for s in series}
+    for traded in specs:
+        currency = traded.currency
+        if currency == account or currency in fx:
+            continue
+        if currency in config.fx_series:
+            try:
+                fx[currency], dataset, version = fx_rates_from_store(
+                    currency, config.fx_series[currency], account, bars.ts, config.end
+                )
+            except (FxSeriesError, ContinuousError, StoreError) as exc:
+                raise DataLoadError(str(exc)) from None
+            versions[dataset] = version
+        elif currency in config.fx_rates:
+            fx[currency] = np.full(bars.n_bars, config.fx_rates[currency])
+        else:
+            raise DataLoadError(
+                f"{traded.name} is quoted in {currency}; add fx_series: {{{currency}: "
+                f"{{root: <currency future>}}}} or fx_rates: {{{currency}: <{account} per "
+                f"{currency}>}}"
+            )
     return LoadedData(bars=bars, specs=specs, contracts=panel, fx=fx, data_versions=versions)

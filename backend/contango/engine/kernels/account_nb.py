@@ -1,8 +1,7 @@
 """Account arithmetic on plain arrays: FX rate, open P&L, margin requirement, exposure.
 
-These take arrays, not the NamedTuples: numba reference-counts every array of a NamedTuple
-passed into a function with branches, which costs tens of nanoseconds per call. Kept
-branch-light and array-only, they are cheap enough to call on every bar.
+These take arrays, not the NamedTuples, so the per-bar loops can call them with exactly the
+arrays they read; kept branch-light and inlined, they are cheap enough to call on every bar.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only
@@ -11,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from contango.engine.kernels.compile_nb import inline_kernel
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def rate_nb(fx: F64, fx_col: I64, t: int, j: int) -> float:
     """Account currency per unit of market ``j``'s currency at bar ``t`` (1 when the same)."""
     col = fx_col[j]
@@ -26,7 +26,7 @@ def rate_nb(fx: F64, fx_col: I64, t: int, j: int) -> float:
     return fx[t, col]  # type: ignore[no-any-return]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def open_pnl_arr_nb(
     pos: F64, mark: F64, avg: F64, point_value: F64, fx: F64, fx_col: I64, t: int
 ) -> float:
@@ -38,7 +38,7 @@ def open_pnl_arr_nb(
     return total
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def requirement_arr_nb(pos: F64, per_contract: F64, fx: F64, fx_col: I64, t: int) -> float:
     """Margin required for the positions at ``per_contract`` (initial or maintenance)."""
     total = 0.0
@@ -48,7 +48,7 @@ def requirement_arr_nb(pos: F64, per_contract: F64, fx: F64, fx_col: I64, t: int
     return total
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def exposure_arr_nb(pos: F64, mark: F64, point_value: F64, fx: F64, fx_col: I64, t: int) -> float:
     """Gross notional: sum of ``|pos x mark| x point value x fx``."""
     total = 0.0

@@ -17,32 +17,31 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
-
 from contango.engine.kernels import records_nb as rec
 from contango.engine.kernels.account_nb import open_pnl_arr_nb, rate_nb
+from contango.engine.kernels.compile_nb import inline_kernel
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimState
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def fx_rate_nb(data: SimData, mk: MarketConsts, t: int, j: int) -> float:
     """Account currency per unit of market ``j``'s currency at bar ``t``."""
     return rate_nb(data.fx, mk.fx_col, t, j)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def open_pnl_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> float:
     """Open P&L of all positions at their current marks, in the account currency."""
     return open_pnl_arr_nb(st.pos, st.mark, st.avg, mk.point_value, data.fx, mk.fx_col, t)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def equity_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> float:
     """Cash plus open P&L."""
     return st.acct[rec.CASH] + open_pnl_nb(data, mk, st, t)  # type: ignore[no-any-return]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _record_fill_nb(
     st: SimState,
     order_id: int,
@@ -71,7 +70,7 @@ def _record_fill_nb(
     st.counts[rec.N_FILLS] = k + 1
 
 
-@njit(cache=True)
+@inline_kernel
 def write_trade_nb(
     st: SimState, j: int, t: int, reason: int, exit_px: float, gross: float, is_open: int
 ) -> None:
@@ -98,7 +97,7 @@ def write_trade_nb(
     st.counts[rec.N_TRADES] = k + 1
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _reduce_nb(
     st: SimState,
     j: int,
@@ -130,7 +129,7 @@ def _reduce_nb(
     return realized  # type: ignore[no-any-return]
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _increase_nb(
     st: SimState,
     j: int,
@@ -169,7 +168,7 @@ def _increase_nb(
     st.pos[j] = pos + side * add_q
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def execute_fill_nb(
     data: SimData,
     mk: MarketConsts,
@@ -208,7 +207,7 @@ def execute_fill_nb(
     return px
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def slippage_px_nb(
     data: SimData, mk: MarketConsts, ticks: float, atr_frac: float, t: int, j: int
 ) -> float:

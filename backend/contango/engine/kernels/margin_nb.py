@@ -15,10 +15,10 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from contango.engine.kernels import records_nb as rec
 from contango.engine.kernels.account_nb import open_pnl_arr_nb, rate_nb, requirement_arr_nb
+from contango.engine.kernels.compile_nb import inline_kernel, kernel
 from contango.engine.kernels.fills_nb import equity_nb
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
 
@@ -27,19 +27,19 @@ I64 = npt.NDArray[np.int64]
 _FLOOR_EPS = 1e-9  # 2.9999999999 contracts of capacity is 3, not 2
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def initial_requirement_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> float:
     """Initial margin required by the open positions, account currency."""
     return requirement_arr_nb(st.pos, mk.initial_margin, data.fx, mk.fx_col, t)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def maintenance_requirement_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> float:
     """Maintenance margin required by the open positions, account currency."""
     return requirement_arr_nb(st.pos, mk.maintenance_margin, data.fx, mk.fx_col, t)
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _record_reject_nb(
     st: SimState, order_id: int, t: int, j: int, requested: float, allowed: float, reason: int
 ) -> None:
@@ -55,7 +55,7 @@ def _record_reject_nb(
     st.counts[rec.N_REJECTS] = k + 1
 
 
-@njit(cache=True)
+@inline_kernel
 def capacity_arr_nb(
     pos: F64,
     mark: F64,
@@ -104,7 +104,7 @@ def capacity_arr_nb(
     return max(allowed, 0.0), reason
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def allowed_target_nb(
     data: SimData,
     mk: MarketConsts,
@@ -149,7 +149,7 @@ def allowed_target_nb(
     return result
 
 
-@njit(cache=True)
+@kernel
 def margin_call_targets_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int
 ) -> bool:

@@ -30,9 +30,9 @@ from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from contango.engine.kernels import records_nb as rec
+from contango.engine.kernels.compile_nb import kernel
 from contango.engine.kernels.fills_nb import execute_fill_nb, slippage_px_nb
 from contango.engine.kernels.margin_nb import allowed_target_nb
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
@@ -40,6 +40,7 @@ from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, S
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _NO_PRICE = (math.nan, False, False)
+_NS_PER_DAY = 86_400_000_000_000  # a DAY order's session is the bar's UTC calendar day
 
 
 class OrderBook(NamedTuple):
@@ -109,7 +110,7 @@ def grow_book(book: OrderBook, capacity: int) -> OrderBook:
     return fresh
 
 
-@njit(cache=True)
+@kernel
 def add_order_nb(
     book: OrderBook,
     market: int,
@@ -141,7 +142,7 @@ def add_order_nb(
     return k  # type: ignore[no-any-return]
 
 
-@njit(cache=True)
+@kernel
 def _limit_price_nb(side: float, limit: float, o: float, h: float, lo: float) -> float:
     if side > 0:
         if o <= limit:
@@ -152,7 +153,7 @@ def _limit_price_nb(side: float, limit: float, o: float, h: float, lo: float) ->
     return limit if h >= limit else math.nan
 
 
-@njit(cache=True)
+@kernel
 def fill_price_nb(  # noqa: PLR0911 - one return per fill rule reads like the rules
     otype: int,
     side: float,
@@ -184,7 +185,7 @@ def fill_price_nb(  # noqa: PLR0911 - one return per fill rule reads like the ru
     return _NO_PRICE
 
 
-@njit(cache=True)
+@kernel
 def _place_brackets_nb(book: OrderBook, i: int, j: int, filled: float, t: int) -> None:
     sl = book.stop_loss[i]
     tp = book.take_profit[i]
@@ -201,7 +202,7 @@ def _place_brackets_nb(book: OrderBook, i: int, j: int, filled: float, t: int) -
             book.oco[second] = first
 
 
-@njit(cache=True)
+@kernel
 def _cancel_children_nb(book: OrderBook, j: int) -> None:
     """The position in ``j`` went flat: its bracket orders have nothing left to protect."""
     for k in range(book.size[0]):
@@ -209,7 +210,7 @@ def _cancel_children_nb(book: OrderBook, j: int) -> None:
             book.status[k] = rec.CANCELLED
 
 
-@njit(cache=True)
+@kernel
 def fill_order_nb(
     data: SimData,
     mk: MarketConsts,
@@ -255,18 +256,19 @@ def fill_order_nb(
         book.status[i] = rec.CANCELLED
 
 
-@njit(cache=True)
+@kernel
 def _expired_nb(data: SimData, book: OrderBook, i: int, t: int) -> bool:
     """DAY orders end with the session of their first active bar."""
     if book.tif[i] != rec.DAY:
         return False
+    session = data.ts[t] // _NS_PER_DAY
     if book.session[i] < 0:
-        book.session[i] = data.session[t]
+        book.session[i] = session
         return False
-    return data.session[t] != book.session[i]  # type: ignore[no-any-return]
+    return session != book.session[i]  # type: ignore[no-any-return]
 
 
-@njit(cache=True)
+@kernel
 def process_book_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, book: OrderBook, t: int
 ) -> None:
@@ -299,7 +301,7 @@ def process_book_nb(
             book.status[i] = rec.EXPIRED
 
 
-@njit(cache=True)
+@kernel
 def fill_at_close_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, book: OrderBook, t: int
 ) -> None:

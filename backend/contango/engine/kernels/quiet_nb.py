@@ -1,10 +1,9 @@
-"""Bars on which nothing can happen, processed on plain arrays.
+"""The per-bar bookkeeping every bar needs, on plain arrays: interest, marking, the record.
 
 Most bars of a backtest carry no order, roll, expiry or margin call: they only accrue
-interest, mark positions to the close and record the account. ``run_quiet_nb`` runs such bars
-back to back and hands the first eventful bar to the full rules in ``simulate_nb``. These
-functions take arrays, not the NamedTuples: numba reference-counts every array of a NamedTuple
-passed to a function, which would cost more than the bar itself.
+interest, mark positions to the close and record the account. These small functions do that
+work for both the full two-phase step and the fast loop of ``simulate_nb``, plus the cheap
+checks that tell the fast loop a bar needs the full rules.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only
@@ -15,7 +14,6 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from contango.engine.kernels import records_nb as rec
 from contango.engine.kernels.account_nb import (
@@ -24,14 +22,16 @@ from contango.engine.kernels.account_nb import (
     rate_nb,
     requirement_arr_nb,
 )
-from contango.engine.kernels.state_nb import SimParams
+from contango.engine.kernels.compile_nb import inline_kernel, kernel
+from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _DAYS_PER_YEAR = 365.0  # ACT/365: interest accrues on calendar days between bars
+_NS_PER_DAY = 86_400_000_000_000
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def any_finite_nb(values: F64) -> bool:
     for v in values:  # noqa: SIM110 - numba has no any() over generators
         if not math.isnan(v):
@@ -39,7 +39,19 @@ def any_finite_nb(values: F64) -> bool:
     return False
 
 
-@njit(cache=True, inline="always")
+@kernel
+def days_between_nb(ts: I64, days: F64) -> None:
+    """Calendar days since the previous bar into ``days`` (0 on bar 0), for interest.
+
+    The nanosecond step is exact in int64; ``/`` converts both sides to float64 and divides,
+    as NumPy's true division does.
+    """
+    days[0] = 0.0
+    for t in range(1, ts.shape[0]):
+        days[t] = (ts[t] - ts[t - 1]) / _NS_PER_DAY
+
+
+@inline_kernel
 def accrue_interest_arr_nb(acct: F64, rate: float, days: F64, t: int) -> None:
     """Interest for the calendar days since the previous bar on a positive cash balance."""
     cash = acct[rec.CASH]
@@ -49,7 +61,7 @@ def accrue_interest_arr_nb(acct: F64, rate: float, days: F64, t: int) -> None:
         acct[rec.INTEREST] += interest
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def record_bar_arr_nb(
     t: int,
     pos: F64,
@@ -75,32 +87,7 @@ def record_bar_arr_nb(
     exposure[t] = exposure_arr_nb(pos, mark, point_value, fx, fx_col, t)
 
 
-@njit(cache=True, inline="always")
-def _quiet_open_nb(
-    t: int,
-    delay: int,
-    delta_mode: bool,
-    targets: F64,
-    pos: F64,
-    pending: F64,
-    forced: F64,
-) -> bool:
-    """True when the open phase has nothing to do but interest: no order, no liquidation."""
-    for j in range(pos.shape[0]):
-        if not (math.isnan(pending[j]) and math.isnan(forced[j])):
-            return False
-    if delay < 1 or t < delay:
-        return True
-    for j in range(pos.shape[0]):
-        v = targets[t - delay, j]
-        if not math.isnan(v):
-            v = float(math.trunc(v))
-            if (v != 0.0) if delta_mode else (v != pos[j]):
-                return False
-    return True
-
-
-@njit(cache=True, inline="always")
+@inline_kernel
 def quiet_rolls_nb(t: int, contract: I64, held: I64) -> bool:
     for j in range(held.shape[0]):
         c = contract[t, j]
@@ -109,7 +96,59 @@ def quiet_rolls_nb(t: int, contract: I64, held: I64) -> bool:
     return True
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
+def excursions_nb(
+    mae: float, mfe: float, gross: float, avg: float, low: float, high: float, scale: float
+) -> tuple[float, float]:
+    """An open trade's worst and best P&L so far, given the bar's low and high."""
+    at_low = gross + (low - avg) * scale
+    at_high = gross + (high - avg) * scale
+    return min(mae, at_low, at_high), max(mfe, at_low, at_high)
+
+
+@inline_kernel
+def market_value_nb(
+    pos: float, mark: float, avg: float, point_value: float, mm: float, im: float, rate: float
+) -> tuple[float, float, float, float]:
+    """One position's open P&L, maintenance and initial requirements and gross notional."""
+    return (
+        pos * (mark - avg) * point_value * rate,
+        abs(pos) * mm * rate,
+        abs(pos) * im * rate,
+        abs(pos * mark) * point_value * rate,
+    )
+
+
+@inline_kernel
+def _mark_market_nb(
+    t: int,
+    j: int,
+    close: F64,
+    low: F64,
+    high: F64,
+    pos: F64,
+    mark: F64,
+    avg: F64,
+    point_value: F64,
+    fx: F64,
+    fx_col: I64,
+    tr_gross: F64,
+    tr_mae: F64,
+    tr_mfe: F64,
+) -> None:
+    c = close[t, j]
+    if math.isnan(c):
+        return
+    mark[j] = c
+    lo = low[t, j]
+    hi = high[t, j]
+    if pos[j] == 0.0 or math.isnan(lo) or math.isnan(hi):
+        return
+    scale = pos[j] * point_value[j] * rate_nb(fx, fx_col, t, j)
+    tr_mae[j], tr_mfe[j] = excursions_nb(tr_mae[j], tr_mfe[j], tr_gross[j], avg[j], lo, hi, scale)
+
+
+@inline_kernel
 def mark_to_close_nb(
     t: int,
     close: F64,
@@ -127,23 +166,55 @@ def mark_to_close_nb(
 ) -> None:
     """Mark to the close; track each open trade's worst and best P&L at the bar's low/high."""
     for j in range(pos.shape[0]):
-        c = close[t, j]
-        if math.isnan(c):
-            continue
-        mark[j] = c
-        lo = low[t, j]
-        hi = high[t, j]
-        if pos[j] == 0.0 or math.isnan(lo) or math.isnan(hi):
-            continue
-        scale = pos[j] * point_value[j] * rate_nb(fx, fx_col, t, j)
-        at_low = tr_gross[j] + (lo - avg[j]) * scale
-        at_high = tr_gross[j] + (hi - avg[j]) * scale
-        tr_mae[j] = min(tr_mae[j], at_low, at_high)
-        tr_mfe[j] = max(tr_mfe[j], at_low, at_high)
+        _mark_market_nb(t, j, close, low, high, pos, mark, avg, point_value, fx, fx_col,
+                        tr_gross, tr_mae, tr_mfe)  # fmt: skip
 
 
-@njit(cache=True, inline="always")
-def _due_at_close_nb(t: int, pos: F64, held_expiry: I64, contract_mode: bool) -> bool:
+@inline_kernel
+def mark_and_value_nb(
+    t: int,
+    close: F64,
+    low: F64,
+    high: F64,
+    pos: F64,
+    mark: F64,
+    avg: F64,
+    point_value: F64,
+    maintenance_margin: F64,
+    initial_margin: F64,
+    fx: F64,
+    fx_col: I64,
+    tr_gross: F64,
+    tr_mae: F64,
+    tr_mfe: F64,
+) -> tuple[float, float, float, float]:
+    """``mark_to_close_nb``, then open P&L, maintenance and initial requirements and gross
+    notional, in one pass over the markets.
+
+    Each sum runs over the markets in the same order with the same arithmetic as
+    ``open_pnl_arr_nb``, ``requirement_arr_nb`` and ``exposure_arr_nb``, so the figures are
+    identical to theirs computed after marking.
+    """
+    pnl = 0.0
+    maintenance = 0.0
+    initial = 0.0
+    exposure = 0.0
+    for j in range(pos.shape[0]):
+        _mark_market_nb(t, j, close, low, high, pos, mark, avg, point_value, fx, fx_col,
+                        tr_gross, tr_mae, tr_mfe)  # fmt: skip
+        if pos[j] != 0.0:
+            rate = rate_nb(fx, fx_col, t, j)
+            mm, im = maintenance_margin[j], initial_margin[j]
+            dp, dm, di, de = market_value_nb(pos[j], mark[j], avg[j], point_value[j], mm, im, rate)
+            pnl += dp
+            maintenance += dm
+            initial += di
+            exposure += de
+    return pnl, maintenance, initial, exposure
+
+
+@inline_kernel
+def due_at_close_nb(t: int, pos: F64, held_expiry: I64, contract_mode: bool) -> bool:
     if not contract_mode:
         return False
     for j in range(pos.shape[0]):  # noqa: SIM110 - numba has no any() over generators
@@ -152,79 +223,75 @@ def _due_at_close_nb(t: int, pos: F64, held_expiry: I64, contract_mode: bool) ->
     return False
 
 
-@njit(cache=True, inline="always")
-def _quiet_row_nb(row: int, delta_mode: bool, targets: F64, pos: F64) -> bool:
+@inline_kernel
+def quiet_row_nb(row: int, delta_mode: bool, targets: F64, pos: F64) -> bool:
     """True when signal row ``row`` asks for no change to any position."""
     for j in range(pos.shape[0]):
         v = targets[row, j]
-        if not math.isnan(v):
-            v = float(math.trunc(v))
-            if (v != 0.0) if delta_mode else (v != pos[j]):
-                return False
+        unchanged = 0.0 if delta_mode else pos[j]
+        if math.isnan(v) or v == unchanged:
+            continue  # the common case, decided without truncating (positions are whole)
+        if float(math.trunc(v)) != unchanged:
+            return False
     return True
 
 
-@njit(cache=True)
-def run_quiet_nb(
-    t0: int,
-    par: SimParams,
-    targets: F64,
-    data_close: F64,
-    data_low: F64,
-    data_high: F64,
-    days: F64,
-    contract: I64,
-    fx: F64,
-    fx_col: I64,
-    pv: F64,
-    im: F64,
-    mm: F64,
-    pos: F64,
-    mark: F64,
-    avg: F64,
-    acct: F64,
-    pending: F64,
-    forced: F64,
-    held: I64,
-    held_expiry: I64,
-    vol_used: F64,
-    tr_gross: F64,
-    tr_mae: F64,
-    tr_mfe: F64,
-    equity_out: F64,
-    cash_out: F64,
-    margin_out: F64,
-    exposure_out: F64,
-    positions: F64,
-) -> tuple[int, bool]:
-    """Process bars from ``t0`` while nothing can happen on them, on plain arrays only.
+@inline_kernel
+def quiet_stretch_one_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, targets: F64, t0: int
+) -> int:
+    """One market: commit the bars from ``t0`` on which only interest and marking happen.
 
-    Returns the first bar that needs the full rules and whether its open phase is done
-    (interest accrued, nothing else due at the open).
+    On such bars the position, its average entry and the trade's realised P&L stay fixed, so
+    the running figures live in registers instead of going through memory bar after bar. A
+    bar is committed only when it is quiet: the first bar with an order due or a margin call
+    is returned untouched, for the full rules. The arithmetic is that of
+    ``accrue_interest_arr_nb``, ``mark_and_value_nb`` and the plain close, in the same order,
+    so the figures are identical. Returns ``t0`` at once when the run is not this simple case.
     """
-    delay = par.fill_delay
-    has_targets = targets.shape[0] > 0
-    for t in range(t0, data_close.shape[0]):
-        if not _quiet_open_nb(t, delay, par.delta_mode, targets, pos, pending, forced):
-            return t, False
-        if par.contract_mode and not quiet_rolls_nb(t, contract, held):
-            return t, False
-        if par.interest_rate != 0.0 and t > 0:
-            accrue_interest_arr_nb(acct, par.interest_rate, days, t)
-        if par.participation > 0.0:
-            vol_used[:] = 0.0
-        if delay == 0 and has_targets and not _quiet_row_nb(t, par.delta_mode, targets, pos):
-            return t, True
-        # Every call below is guarded by the flag it depends on: an unguarded early return in
-        # this loop stops LLVM from pruning reference counts and triples the cost of a bar.
-        if par.contract_mode and _due_at_close_nb(t, pos, held_expiry, True):
-            return t, True
-        mark_to_close_nb(t, data_close, data_low, data_high, pos, mark, avg, pv, fx, fx_col,
-                         tr_gross, tr_mae, tr_mfe)  # fmt: skip
-        equity = acct[rec.CASH] + open_pnl_arr_nb(pos, mark, avg, pv, fx, fx_col, t)
-        maintenance = requirement_arr_nb(pos, mm, fx, fx_col, t)
+    simple = st.pos.shape[0] == 1 and par.fill_delay >= 1 and par.participation <= 0.0
+    idle = math.isnan(st.forced[0]) and math.isnan(st.pending[0])  # no order left to work
+    if not simple or par.contract_mode or not idle:
+        return t0
+    p, a, g = st.pos[0], st.avg[0], st.tr_gross[0]
+    pv, mm, im = mk.point_value[0], mk.maintenance_margin[0], mk.initial_margin[0]
+    mark, mae, mfe = st.mark[0], st.tr_mae[0], st.tr_mfe[0]
+    cash, earned = st.acct[rec.CASH], st.acct[rec.INTEREST]
+    irate, delay = par.interest_rate, par.fill_delay
+    unchanged = 0.0 if par.delta_mode else p  # a signal asking for this changes nothing
+    rows = targets.shape[0]
+    t = t0
+    while t < data.close.shape[0]:
+        if rows > 0 and t >= delay:
+            v = targets[t - delay, 0]
+            if not (math.isnan(v) or v == unchanged) and float(math.trunc(v)) != unchanged:
+                break
+        new_cash, new_earned = cash, earned
+        if t > 0 and irate != 0.0 and cash > 0.0:
+            interest = cash * irate * data.days[t] / _DAYS_PER_YEAR
+            new_cash, new_earned = cash + interest, earned + interest
+        rate = rate_nb(data.fx, mk.fx_col, t, 0)
+        new_mark, new_mae, new_mfe = mark, mae, mfe
+        c = data.close[t, 0]
+        if not math.isnan(c):
+            new_mark = c
+            lo, hi = data.low[t, 0], data.high[t, 0]
+            if not (p == 0.0 or math.isnan(lo) or math.isnan(hi)):
+                new_mae, new_mfe = excursions_nb(mae, mfe, g, a, lo, hi, p * pv * rate)
+        pnl, maintenance, initial, exposure = 0.0, 0.0, 0.0, 0.0
+        if p != 0.0:  # the sums of mark_and_value_nb over one market: from 0.0 like theirs
+            dp, dm, di, de = market_value_nb(p, new_mark, a, pv, mm, im, rate)
+            pnl, maintenance, initial, exposure = 0.0 + dp, 0.0 + dm, 0.0 + di, 0.0 + de
+        equity = new_cash + pnl
         if maintenance > 0.0 and equity < maintenance:
-            return t, True  # a margin call: marking again in the close phase changes nothing
-        record_bar_arr_nb(t, pos, mark, avg, pv, im, fx, fx_col, acct, equity_out, cash_out,
-                          margin_out, exposure_out, positions)  # fmt: skip
-    return data_close.shape[0], True
+            break  # a margin call: the full rules take the bar from its open
+        st.positions[t, 0] = p
+        st.equity[t] = equity
+        st.cash[t] = new_cash
+        st.margin[t] = initial
+        st.exposure[t] = exposure
+        cash, earned, mark, mae, mfe = new_cash, new_earned, new_mark, new_mae, new_mfe
+        t += 1
+    st.acct[rec.CASH], st.acct[rec.INTEREST] = cash, earned
+    st.mark[0], st.tr_mae[0], st.tr_mfe[0] = mark, mae, mfe
+    return t

@@ -15,6 +15,12 @@ Close phase (``close_phase_nb``)
     2. forced close of positions in a contract on its expiry bar, at the close;
     3. mark to the close, margin check (maintenance), optional liquidation at the close;
     4. record equity, cash, margin, exposure and positions.
+
+Vectorized runs go through ``run_plain_bars_nb`` for every bar that needs no more than target
+orders at the open: the same steps inlined into one loop, which leaves it only for a roll, a
+liquidation, an expiry, a margin call, a close fill or a working order. With one market, runs
+of bars without an order go through ``quiet_stretch_one_nb``, which keeps the account in
+registers. The property and golden tests hold all of these paths to the same figures.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only (no keyword-only
@@ -26,13 +32,13 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from contango.engine.kernels import records_nb as rec
 from contango.engine.kernels.account_nb import (
     open_pnl_arr_nb,
     requirement_arr_nb,
 )
+from contango.engine.kernels.compile_nb import inline_kernel, kernel
 from contango.engine.kernels.fills_nb import (
     execute_fill_nb,
     fx_rate_nb,
@@ -47,10 +53,13 @@ from contango.engine.kernels.orders_nb import OrderBook, process_book_nb
 from contango.engine.kernels.quiet_nb import (
     accrue_interest_arr_nb,
     any_finite_nb,
+    due_at_close_nb,
+    mark_and_value_nb,
     mark_to_close_nb,
     quiet_rolls_nb,
+    quiet_row_nb,
+    quiet_stretch_one_nb,
     record_bar_arr_nb,
-    run_quiet_nb,
 )
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
 
@@ -58,7 +67,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-@njit(cache=True)
+@kernel
 def _roll_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, j: int, to_contract: int
 ) -> None:
@@ -91,7 +100,7 @@ def _roll_nb(
     st.counts[rec.N_ROLLS] = k + 1
 
 
-@njit(cache=True)
+@kernel
 def _roll_all_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int) -> None:
     for j in range(st.pos.shape[0]):
         c = data.contract[t, j]
@@ -104,7 +113,7 @@ def _roll_all_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, 
             st.held_expiry[j] = data.expiry_bar[t, j]
 
 
-@njit(cache=True)
+@kernel
 def _liquidate_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, at_close: bool
 ) -> None:
@@ -123,7 +132,7 @@ def _liquidate_nb(
         st.forced[j] = math.nan
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def _load_targets_nb(par: SimParams, st: SimState, targets: F64, s: int) -> None:
     """Signal row ``s`` becomes the pending targets (NaN keeps what is pending)."""
     for j in range(st.pos.shape[0]):
@@ -140,7 +149,7 @@ def _load_targets_nb(par: SimParams, st: SimState, targets: F64, s: int) -> None
             st.pending[j] = v
 
 
-@njit(cache=True, inline="always")
+@inline_kernel
 def work_target_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, j: int, price: float
 ) -> None:
@@ -163,7 +172,7 @@ def work_target_nb(
         st.pending[j] = math.nan
 
 
-@njit(cache=True)
+@kernel
 def open_phase_nb(
     data: SimData,
     mk: MarketConsts,
@@ -174,8 +183,8 @@ def open_phase_nb(
     book: OrderBook,
 ) -> None:
     """Everything that happens from the previous close to this bar's open and during it."""
-    # Calls that pass the NamedTuples are guarded by cheap array checks: numba reference-counts
-    # every array of a NamedTuple handed to a (non-inlined) function, about 1 us per call.
+    # Calls of the rare steps are guarded by cheap array checks: a call hands over every array
+    # of the NamedTuples (about 70), which costs more than the check.
     m = st.pos.shape[0]
     if t > 0:
         accrue_interest_arr_nb(st.acct, par.interest_rate, data.days, t)
@@ -195,7 +204,7 @@ def open_phase_nb(
         process_book_nb(data, mk, par, st, book, t)
 
 
-@njit(cache=True)
+@kernel
 def _expire_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int) -> None:
     """Never hold a contract past its expiry bar: close at that bar's close (or last mark)."""
     for j in range(st.pos.shape[0]):
@@ -208,7 +217,7 @@ def _expire_nb(data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t:
             st.pending[j] = math.nan
 
 
-@njit(cache=True)
+@kernel
 def close_phase_nb(
     data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, targets: F64
 ) -> None:
@@ -251,7 +260,94 @@ def close_phase_nb(
     )
 
 
-@njit(cache=True)
+@inline_kernel
+def _plain_open_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, targets: F64
+) -> bool:
+    """The open phase of a bar with no roll and no liquidation due; False when one is due.
+
+    Same steps, in the same order, as ``open_phase_nb`` with an empty order book.
+    """
+    if any_finite_nb(st.forced):
+        return False
+    if par.contract_mode and not quiet_rolls_nb(t, data.contract, st.held):
+        return False
+    if t > 0:
+        accrue_interest_arr_nb(st.acct, par.interest_rate, data.days, t)
+    if par.participation > 0.0:
+        st.vol_used[:] = 0.0
+    delay = par.fill_delay
+    if delay < 1 or targets.shape[0] == 0:
+        return True
+    # A signal row that asks for no change leaves nothing pending: skip it without a store.
+    if any_finite_nb(st.pending) or (
+        t >= delay and not quiet_row_nb(t - delay, par.delta_mode, targets, st.pos)
+    ):
+        if t >= delay:
+            _load_targets_nb(par, st, targets, t - delay)
+        for j in range(st.pos.shape[0]):
+            if not math.isnan(st.pending[j]):
+                work_target_nb(data, mk, par, st, t, j, data.open[t, j])
+    return True
+
+
+@inline_kernel
+def _plain_close_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, t: int, targets: F64
+) -> bool:
+    """The close phase of a bar with nothing due at the close; False when something is.
+
+    Something is due when target orders fill at the close (``fill_delay=0``), a contract
+    expires or equity is below maintenance: then ``close_phase_nb`` runs the bar's close.
+    """
+    at_close = par.fill_delay == 0 and targets.shape[0] > 0
+    if at_close and (
+        any_finite_nb(st.pending) or not quiet_row_nb(t, par.delta_mode, targets, st.pos)
+    ):
+        return False
+    if par.contract_mode and due_at_close_nb(t, st.pos, st.held_expiry, True):
+        return False
+    fx, fx_col, pv = data.fx, mk.fx_col, mk.point_value
+    pnl, maintenance, initial, exposure = mark_and_value_nb(
+        t, data.close, data.low, data.high, st.pos, st.mark, st.avg, pv,
+        mk.maintenance_margin, mk.initial_margin, fx, fx_col, st.tr_gross, st.tr_mae, st.tr_mfe,
+    )  # fmt: skip
+    cash = st.acct[rec.CASH]
+    equity = cash + pnl
+    if maintenance > 0.0 and equity < maintenance:
+        return False  # a margin call: marking again in the close phase changes nothing
+    for j in range(st.pos.shape[0]):  # the record of record_bar_arr_nb, from the same sums
+        st.positions[t, j] = st.pos[j]
+    st.equity[t] = equity
+    st.cash[t] = cash
+    st.margin[t] = initial
+    st.exposure[t] = exposure
+    return True
+
+
+@kernel
+def run_plain_bars_nb(
+    data: SimData, mk: MarketConsts, par: SimParams, st: SimState, targets: F64, t0: int
+) -> tuple[int, bool]:
+    """Process bars from ``t0`` while they need no more than target orders at the open.
+
+    Returns the first bar that needs the full rules and whether its open phase is done.
+    """
+    n = data.close.shape[0]
+    t = t0
+    while t < n:
+        t = quiet_stretch_one_nb(data, mk, par, st, targets, t)
+        if t >= n:
+            break
+        if not _plain_open_nb(data, mk, par, st, t, targets):
+            return t, False
+        if not _plain_close_nb(data, mk, par, st, t, targets):
+            return t, True
+        t += 1
+    return n, True
+
+
+@kernel
 def simulate_nb(
     data: SimData,
     mk: MarketConsts,
@@ -262,21 +358,16 @@ def simulate_nb(
 ) -> None:
     """Run all bars of a vectorized backtest in place on ``st``.
 
-    Runs of bars on which nothing can happen (no order due, no roll, no expiry, no margin
-    call) go through ``run_quiet_nb`` on plain arrays; every other bar runs the full two
-    phases. Both follow the same rules (the property tests compare them with the reference).
+    Bars that need no more than target orders at the open (no roll, expiry, margin call or
+    working order) go through the fast loop of ``run_plain_bars_nb``; every other bar runs
+    the full two phases. Both follow the same rules (the property tests compare them with
+    the reference).
     """
     n = data.ts.shape[0]
     t = 0
     while t < n:
         if book.size[0] == 0:
-            t, open_done = run_quiet_nb(
-                t, par, targets, data.close, data.low, data.high, data.days, data.contract,
-                data.fx, mk.fx_col, mk.point_value, mk.initial_margin, mk.maintenance_margin,
-                st.pos, st.mark, st.avg, st.acct, st.pending, st.forced, st.held,
-                st.held_expiry, st.vol_used, st.tr_gross, st.tr_mae, st.tr_mfe, st.equity,
-                st.cash, st.margin, st.exposure, st.positions,
-            )  # fmt: skip
+            t, open_done = run_plain_bars_nb(data, mk, par, st, targets, t)
             if t >= n:
                 break
         else:
@@ -288,7 +379,7 @@ def simulate_nb(
     finalize_nb(data, mk, st, n - 1)
 
 
-@njit(cache=True)
+@kernel
 def finalize_nb(data: SimData, mk: MarketConsts, st: SimState, t: int) -> None:
     """Report trades still open on the last bar, marked at the last price (not closed)."""
     for j in range(st.pos.shape[0]):

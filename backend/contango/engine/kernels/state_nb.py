@@ -23,18 +23,17 @@ class SimData(NamedTuple):
     """Bar data, ``n`` bars x ``m`` markets, plus the optional roll and FX inputs."""
 
     ts: I64  # (n,) ns since epoch, UTC
-    days: F64  # (n,) calendar days since the previous bar (0 on bar 0), for interest
+    days: F64  # (n,) calendar days since the previous bar (0 on bar 0); zeros if no interest
     open: F64  # (n, m)
     high: F64
     low: F64
     close: F64
     volume: F64
-    fx: F64  # (n, k) account currency per unit of currency k
+    fx: F64  # (n, k) account currency per unit of currency k (k = 0: one currency)
     atr: F64  # (n, m) ATR known before bar t opens (the previous bar's), or (0, 0)
     contract: I64  # (n, m) active contract index (actual-contract mode) or (0, 0)
     roll_price: F64  # (n, m) outgoing contract's open on roll bars, or (0, 0)
     expiry_bar: I64  # (n, m) last bar the active contract may be held, or (0, 0)
-    session: I64  # (n,) trading-session id per bar, for DAY orders
 
 
 class MarketConsts(NamedTuple):
@@ -133,11 +132,13 @@ def new_state(n: int, m: int, capital: float, capacity: int) -> SimState:
         tr_mfe=zeros.copy(),
         acct=np.array([capital, 0.0]),
         counts=counts,
-        fills=np.zeros(capacity, dtype=rec.FILL_DTYPE),
-        trades=np.zeros(capacity, dtype=rec.TRADE_DTYPE),
-        rejects=np.zeros(capacity, dtype=rec.REJECT_DTYPE),
-        calls=np.zeros(capacity, dtype=rec.CALL_DTYPE),
-        rolls=np.zeros(capacity, dtype=rec.ROLL_DTYPE),
+        # Uninitialised: the kernels set every field of each record they write, and only the
+        # first ``counts`` records are ever read. Zeroing would cost a pass over the buffers.
+        fills=np.empty(capacity, dtype=rec.FILL_DTYPE),
+        trades=np.empty(capacity, dtype=rec.TRADE_DTYPE),
+        rejects=np.empty(capacity, dtype=rec.REJECT_DTYPE),
+        calls=np.empty(capacity, dtype=rec.CALL_DTYPE),
+        rolls=np.empty(capacity, dtype=rec.ROLL_DTYPE),
         equity=np.empty(n),
         cash=np.empty(n),
         margin=np.empty(n),
@@ -150,7 +151,7 @@ def grow_records(state: SimState, capacity: int) -> SimState:
     """The same state with record buffers enlarged to ``capacity`` (event-driven runs)."""
 
     def grown(records: Records) -> Records:
-        bigger = np.zeros(capacity, dtype=records.dtype)
+        bigger = np.empty(capacity, dtype=records.dtype)
         bigger[: records.shape[0]] = records
         return bigger
 

@@ -1,0 +1,390 @@
+"""Parameter sweeps: one strategy, many parameter sets, one market panel, one account config.
+
+``run_sweep`` runs every parameter set as its own backtest and returns what a ranked table and
+the overfitting diagnostics (PBO, deflated Sharpe) need: each trial's bar returns and its
+headline metrics, computed as :func:`contango.engine.metrics.compute_metrics` computes them for
+a single run (risk-free rate 0, periods per year inferred from the timestamps).
+
+Exactness: on the fused path each trial's equity, hence its returns, is bit-identical to
+``run_backtest``'s; return moments (Sharpe, Sortino, volatility), drawdown and mean equity
+are summed in NumPy's order and match ``compute_metrics`` bit for bit; trade statistics and
+turnover add in fill order and agree to ~1e-15 relative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from contango.engine.bars import Bars, ContractPanel
+from contango.engine.config import MarketSpec, SimulationConfig
+from contango.engine.inputs import build_data, build_markets
+from contango.engine.kernels import sweep_metrics_nb as smt
+from contango.engine.kernels import sweep_nb as snb
+from contango.engine.metrics import (
+    EquityCurve,
+    compute_metrics,
+    traded_notional_from_fills,
+    trades_from_records,
+    years_between,
+)
+from contango.engine.run import run_backtest, sizing_context, strategy_targets
+from contango.engine.strategy import SizingContext, VectorStrategy
+from contango.engine.templates.ma_crossover import MACrossover
+
+if TYPE_CHECKING:  # pyarrow loads on first use: a sweep alone never needs it
+    import pyarrow as pa
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Progress = Callable[[int, int], None]
+
+METRIC_NAMES: tuple[str, ...] = (
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "calmar",
+    "max_drawdown",
+    "win_rate",
+    "profit_factor",
+    "turnover",
+    "exposure",
+)
+
+_COLUMNS = {
+    "total_return": smt.TOTAL_RETURN,
+    "cagr": smt.CAGR,
+    "annual_volatility": smt.ANNUAL_VOLATILITY,
+    "sharpe": smt.SHARPE,
+    "sortino": smt.SORTINO,
+    "calmar": smt.CALMAR,
+    "max_drawdown": smt.MAX_DRAWDOWN,
+    "win_rate": smt.WIN_RATE,
+    "profit_factor": smt.PROFIT_FACTOR,
+    "turnover": smt.TURNOVER,
+    "exposure": smt.EXPOSURE,
+}
+_CHUNK_BYTES = 16 * 2**20  # target arrays of strategies without a batch plan, per chunk
+_PLAN_CHUNK = 2048  # trials per kernel call when the plan builds targets (progress steps)
+_TRIALS_PER_TASK = 8  # trials a thread takes at a time from a parallel loop
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SweepResult:
+    """Per-trial results of a sweep; trial ``i`` ran ``params[i]``.
+
+    ``returns[:, i]`` are trial ``i``'s simple returns per bar: row 0 is the first close's
+    equity over the starting capital, row ``t`` is ``equity[t] / equity[t-1] - 1`` (NaN after
+    the account was wiped out). The metrics follow ``compute_metrics``, whose curve starts at
+    the first close, so they use rows ``1:``. ``returns`` is Fortran-ordered: a trial's column
+    is contiguous.
+    """
+
+    params: tuple[BaseModel, ...]
+    ts: I64  # (n_bars,) int64 ns UTC
+    returns: F64  # (n_bars, k)
+    equity_end: F64  # (k,)
+    total_return: F64
+    cagr: F64
+    annual_volatility: F64
+    sharpe: F64
+    sortino: F64
+    calmar: F64
+    max_drawdown: F64
+    n_trades: I64  # closed trades
+    win_rate: F64
+    profit_factor: F64
+    turnover: F64  # traded notional / average equity, per year
+    exposure: F64  # share of bars with a position on
+    periods_per_year: float
+    fast_path: bool  # True when the fused sweep kernel ran, False for the per-trial engine
+
+    @property
+    def n_trials(self) -> int:
+        """Number of parameter sets."""
+        return len(self.params)
+
+    def table(self) -> pa.Table:
+        """One row per trial: ``trial``, the parameters flattened, then the metrics."""
+        import pyarrow as pa  # loaded on first use
+
+        columns: dict[str, Any] = {"trial": np.arange(self.n_trials, dtype=np.int64)}
+        dumps = [p.model_dump(mode="json") for p in self.params]
+        names = list(dumps[0]) if dumps else []
+        for name in names:
+            columns[name] = [d.get(name) for d in dumps]
+        columns["equity_end"] = self.equity_end
+        for name in METRIC_NAMES:
+            columns[name] = getattr(self, name)
+        columns["n_trades"] = self.n_trades
+        return pa.table(columns)
+
+
+def fast_path_blocker(config: SimulationConfig, specs: Sequence[MarketSpec]) -> str | None:
+    """Why the fused kernel cannot run this configuration, or ``None`` when it can."""
+    reasons = {
+        "contract_mode 'contracts' (rolls, expiries)": config.contract_mode != "continuous",
+        "order_size 'delta'": config.order_size != "target",
+        "a participation cap": config.participation is not None,
+        "ATR slippage": config.slippage_atr != 0.0,
+        "markets in another currency (FX)": any(
+            s.currency != config.account_currency for s in specs
+        ),
+    }
+    found = [name for name, present in reasons.items() if present]
+    return ", ".join(found) if found else None
+
+
+def run_sweep(
+    bars: Bars,
+    specs: Sequence[MarketSpec],
+    *,
+    strategy: VectorStrategy,
+    params_list: Sequence[BaseModel],
+    config: SimulationConfig,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    contracts: ContractPanel | None = None,
+    fx: Mapping[str, F64] | None = None,
+) -> SweepResult:
+    """Backtest ``strategy`` once per parameter set in ``params_list``.
+
+    The fused kernel (``kernels/sweep_nb.py``) runs every configuration it reproduces bit for
+    bit: continuous contracts, target positions filled at the open ``fill_delay`` bars later
+    or at the signal bar's close, fees, slippage in ticks, max contracts, leverage and margin
+    limits, margin calls and interest, all markets in the account currency. The moving-average
+    crossover builds every trial's targets inside the kernel from moving averages computed
+    once per window (``MACrossover.batch_plan``); other strategies' targets are computed per
+    parameter set, then simulated together. Anything else (actual contracts with rolls,
+    participation caps, ATR slippage, FX, ``order_size='delta'``) falls back to
+    :func:`~contango.engine.run.run_backtest` per trial, in a pool of ``workers`` processes
+    when ``workers > 1``; ``contracts`` and ``fx`` are only used by that path.
+
+    ``workers`` caps the threads (fast path) or processes (fallback); the result does not
+    depend on it. ``progress(done, total)`` is called as trials finish.
+    """
+    k = len(params_list)
+    if k == 0:
+        raise ValueError("params_list is empty: a sweep needs at least one parameter set")
+    if bars.n_bars < 2:
+        raise ValueError(f"a sweep needs at least 2 bars to measure returns, got {bars.n_bars}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    blocker = fast_path_blocker(config, specs)
+    if blocker is None:
+        returns, metrics = run_fused(
+            bars, specs=specs, strategy=strategy, params_list=params_list, config=config,
+            workers=workers, progress=progress,
+        )  # fmt: skip
+    else:
+        returns, metrics = run_general(
+            bars, specs=specs, strategy=strategy, params_list=params_list, config=config,
+            workers=workers, progress=progress, contracts=contracts, fx=fx,
+        )  # fmt: skip
+    years = years_between(np.asarray(bars.ts, dtype=np.int64))
+    figures = {name: np.ascontiguousarray(metrics[:, _COLUMNS[name]]) for name in METRIC_NAMES}
+    return SweepResult(
+        params=tuple(params_list),
+        ts=np.asarray(bars.ts, dtype=np.int64),
+        returns=returns.T,
+        equity_end=np.ascontiguousarray(metrics[:, smt.EQUITY_END]),
+        n_trades=metrics[:, smt.N_TRADES].astype(np.int64),
+        periods_per_year=(bars.n_bars - 1) / years,
+        fast_path=blocker is None,
+        **figures,
+    )
+
+
+@contextmanager
+def _threads(workers: int | None) -> Iterator[None]:
+    """Run numba's parallel loops on at most ``workers`` threads, handing out trials in small
+    chunks (trials differ in cost: a fast average trades far more often, and equal static
+    halves would leave one thread idle), then restore both settings."""
+    import numba
+
+    before = numba.get_num_threads()
+    chunk_before = numba.get_parallel_chunksize()
+    if workers is not None:
+        most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        numba.set_num_threads(min(workers, most))
+    numba.set_parallel_chunksize(_TRIALS_PER_TASK)
+    try:
+        yield
+    finally:
+        numba.set_parallel_chunksize(chunk_before)
+        numba.set_num_threads(before)
+
+
+def _kernel_inputs(
+    bars: Bars, specs: Sequence[MarketSpec], config: SimulationConfig
+) -> tuple[snb.SweepData, snb.SweepMarkets, snb.SweepParams, SizingContext]:
+    """Validated kernel inputs (the single-run checks) and what strategies size with."""
+    data = build_data(bars, specs, config)
+    mk = build_markets(bars, specs, config)
+    years = years_between(data.ts)
+    par = snb.SweepParams(
+        capital=float(config.capital),
+        fill_delay=int(config.fill_delay),
+        reject_orders=config.order_limits == "reject",
+        max_leverage=float(np.inf if config.max_leverage is None else config.max_leverage),
+        margin_cap=float(config.margin_cap),
+        interest_rate=float(config.interest_rate),
+        liquidate_all=config.margin_call.action == "liquidate_all",
+        liquidate_at_close=config.margin_call.at == "close",
+        periods_per_year=(data.ts.shape[0] - 1) / years,
+        years=years,
+    )
+    markets = snb.SweepMarkets(
+        point_value=mk.point_value,
+        slippage=float(config.slippage_ticks) * mk.tick_size,
+        fee=mk.fee,
+        initial_margin=mk.initial_margin,
+        maintenance_margin=mk.maintenance_margin,
+        max_contracts=mk.max_contracts,
+    )
+    sweep_data = snb.SweepData(open=data.open, close=data.close, days=data.days)
+    return sweep_data, markets, par, sizing_context(data, mk, config.capital)
+
+
+def _checked_targets(targets: F64, bars: Bars, trial: int) -> F64:
+    array = np.asarray(targets, dtype=np.float64)
+    if array.shape != (bars.n_bars, bars.n_markets):
+        raise ValueError(
+            f"trial {trial}: targets have shape {array.shape}, expected (n_bars, n_markets) = "
+            f"({bars.n_bars}, {bars.n_markets})"
+        )
+    if np.isinf(array).any():
+        t, j = (int(v) for v in np.argwhere(np.isinf(array))[0])
+        raise ValueError(
+            f"trial {trial}: targets are infinite at bar {t}, market {bars.markets[j]}"
+        )
+    return array
+
+
+def run_fused(
+    bars: Bars,
+    *,
+    specs: Sequence[MarketSpec],
+    strategy: VectorStrategy,
+    params_list: Sequence[BaseModel],
+    config: SimulationConfig,
+    workers: int | None,
+    progress: Progress | None,
+) -> tuple[F64, F64]:
+    """Every trial through the fused kernel: returns ``(k, n)`` and metrics ``(k, N_METRICS)``."""
+    data, mk, par, sizing = _kernel_inputs(bars, specs, config)
+    k, n, m = len(params_list), bars.n_bars, bars.n_markets
+    returns = np.empty((k, n))
+    metrics = np.empty((k, smt.N_METRICS))
+    plan = (
+        strategy.batch_plan(bars, params_list, sizing)
+        if isinstance(strategy, MACrossover)
+        else None
+    )
+    chunk = _PLAN_CHUNK if plan is not None else max(1, _CHUNK_BYTES // (8 * n * m))
+    with _threads(workers):
+        for lo in range(0, k, chunk):
+            hi = min(lo + chunk, k)
+            if plan is not None:
+                snb.sweep_crossover_nb(
+                    data, mk, par, plan.averages, plan.sizes, plan.trials[lo:hi],
+                    returns[lo:hi], metrics[lo:hi],
+                )  # fmt: skip
+            else:
+                targets = np.empty((hi - lo, n, m))
+                for i in range(lo, hi):
+                    raw = strategy_targets(strategy, bars, params_list[i], sizing)
+                    targets[i - lo] = _checked_targets(raw, bars, i)
+                snb.sweep_targets_nb(data, mk, par, targets, returns[lo:hi], metrics[lo:hi])
+            if progress is not None:
+                progress(hi, k)
+    return returns, metrics
+
+
+class _Trial:
+    """One trial through the general engine (a picklable callable for the process pool)."""
+
+    def __init__(
+        self,
+        bars: Bars,
+        *,
+        specs: Sequence[MarketSpec],
+        strategy: VectorStrategy,
+        config: SimulationConfig,
+        contracts: ContractPanel | None,
+        fx: Mapping[str, F64] | None,
+    ) -> None:
+        self.bars, self.specs, self.strategy, self.config = bars, list(specs), strategy, config
+        self.contracts, self.fx = contracts, fx
+
+    def __call__(self, params: BaseModel) -> tuple[F64, F64]:
+        """The trial's returns row and metrics row, as the fused kernel lays them out."""
+        bars, config = self.bars, self.config
+        result = run_backtest(
+            bars, self.specs, strategy=self.strategy, params=params, config=config,
+            contracts=self.contracts, fx=self.fx,
+        )  # fmt: skip
+        point_value = np.array([s.point_value for s in self.specs])
+        curve = EquityCurve(
+            ts=result.ts,
+            equity=result.equity,
+            traded_notional=traded_notional_from_fills(result.fills, point_value, bars.n_bars),
+            gross_exposure=result.exposure,
+        )
+        figures = compute_metrics(curve, trades_from_records(result.trades), result.markets)
+        row = np.empty(bars.n_bars)
+        previous = np.concatenate(([config.capital], result.equity[:-1]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            row[:] = np.where(previous > 0, result.equity / previous - 1.0, np.nan)
+        values = np.empty(smt.N_METRICS)
+        for name, column in _COLUMNS.items():
+            values[column] = getattr(figures, name)
+        values[smt.EQUITY_END] = result.equity[-1]
+        values[smt.N_TRADES] = figures.n_trades
+        return row, values
+
+
+def run_general(
+    bars: Bars,
+    *,
+    specs: Sequence[MarketSpec],
+    strategy: VectorStrategy,
+    params_list: Sequence[BaseModel],
+    config: SimulationConfig,
+    workers: int | None,
+    progress: Progress | None,
+    contracts: ContractPanel | None,
+    fx: Mapping[str, F64] | None,
+) -> tuple[F64, F64]:
+    """Every trial through ``run_backtest``; a spawned process pool when ``workers > 1``."""
+    k = len(params_list)
+    returns = np.empty((k, bars.n_bars))
+    metrics = np.empty((k, smt.N_METRICS))
+    trial = _Trial(bars, specs=specs, strategy=strategy, config=config, contracts=contracts, fx=fx)
+    if workers is None or workers == 1:
+        outcomes: Iterator[tuple[F64, F64]] = map(trial, params_list)
+        for i, (row, values) in enumerate(outcomes):
+            returns[i], metrics[i] = row, values
+            if progress is not None:
+                progress(i + 1, k)
+        return returns, metrics
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: forking a process whose numba threads are running is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        chunk = max(1, k // (4 * workers))
+        for i, (row, values) in enumerate(pool.map(trial, params_list, chunksize=chunk)):
+            returns[i], metrics[i] = row, values
+            if progress is not None:
+                progress(i + 1, k)
+    return returns, metrics

@@ -1,0 +1,141 @@
+"""The trial registry: every parameter set ever backtested, per strategy, markets and data.
+
+The Deflated Sharpe Ratio must count every trial behind a choice, not just the last sweep's;
+a researcher who ran 400 sets last week and 50 today has made 450 trials. So each sweep records
+its trials under a :class:`TrialKey` (strategy name + markets + data versions) and the DSR
+takes ``N`` and the variance of the Sharpe ratios from the whole log.
+
+A trial's identity is the hash of its parameters, period and simulation settings: re-running
+the very same backtest adds no information and is not counted again, while the same
+parameters over another period or with other costs are a new trial.
+
+This module is pure (records in, records out, JSON text); where the log lives on disk is
+``contango.services.trials``'s business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+
+
+def _digest(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialKey:
+    """What trials are comparable: one strategy on the same markets and the same data."""
+
+    strategy: str
+    markets: tuple[str, ...]
+    data_versions: tuple[tuple[str, str], ...]  # (dataset, version), sorted
+
+    @classmethod
+    def of(
+        cls, strategy: str, markets: Iterable[str], data_versions: Mapping[str, str]
+    ) -> TrialKey:
+        """A key with its parts in canonical order."""
+        return cls(
+            strategy=strategy,
+            markets=tuple(sorted(markets)),
+            data_versions=tuple(sorted(data_versions.items())),
+        )
+
+    @property
+    def key_id(self) -> str:
+        """A short stable name for the key (a file name, a database key)."""
+        return _digest(asdict(self))[:20]
+
+
+def trial_id(params: Mapping[str, Any], context: Mapping[str, Any]) -> str:
+    """The identity of one backtest: its parameters and what else shaped it (period,
+    simulation settings)."""
+    return _digest({"params": dict(params), "context": dict(context)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialRecord:
+    """One backtest in the log: per-bar and annualised Sharpe, bars it spans, its sweep."""
+
+    trial_id: str
+    params: dict[str, Any]
+    sharpe: float  # annualised
+    sharpe_per_bar: float
+    n_obs: int
+    sweep_id: str
+    recorded_at: str  # ISO 8601 UTC
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialLog:
+    """Every distinct trial recorded under one key, in recording order."""
+
+    key: TrialKey
+    records: tuple[TrialRecord, ...] = field(default=())
+
+    @property
+    def n_trials(self) -> int:
+        """The number of distinct trials: the ``N`` of the Deflated Sharpe Ratio."""
+        return len(self.records)
+
+    def sharpes_per_bar(self) -> F64:
+        """Every trial's per-bar Sharpe (NaN for a trial whose returns had no dispersion)."""
+        return np.array([r.sharpe_per_bar for r in self.records], dtype=np.float64)
+
+    def with_trials(self, new: Iterable[TrialRecord]) -> TrialLog:
+        """The log with ``new`` added; trials already recorded (same id) are kept once."""
+        seen = {r.trial_id for r in self.records}
+        added: list[TrialRecord] = []
+        for record in new:
+            if record.trial_id not in seen:
+                seen.add(record.trial_id)
+                added.append(record)
+        return TrialLog(key=self.key, records=self.records + tuple(added))
+
+    def to_json(self) -> str:
+        """The log as JSON text (NaN Sharpe ratios as null)."""
+        records = [
+            {**asdict(r), **{k: _finite(getattr(r, k)) for k in ("sharpe", "sharpe_per_bar")}}
+            for r in self.records
+        ]
+        return json.dumps({"key": asdict(self.key), "records": records}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrialLog:
+        """Read :meth:`to_json`'s output back."""
+        payload = json.loads(text)
+        raw_key = payload["key"]
+        key = TrialKey(
+            strategy=raw_key["strategy"],
+            markets=tuple(raw_key["markets"]),
+            data_versions=tuple((d, v) for d, v in raw_key["data_versions"]),
+        )
+        records = tuple(
+            TrialRecord(
+                **{
+                    **r,
+                    "sharpe": _nan(r["sharpe"]),
+                    "sharpe_per_bar": _nan(r["sharpe_per_bar"]),
+                }
+            )
+            for r in payload["records"]
+        )
+        return cls(key=key, records=records)
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

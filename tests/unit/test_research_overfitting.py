@@ -1,0 +1,205 @@
+"""Deflated Sharpe Ratio and PBO against the papers' examples and independent computations."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contango.research.overfitting import (
+    deflated_sharpe_of_returns,
+    deflated_sharpe_ratio,
+    expected_max_sharpe,
+    moments,
+    probabilistic_sharpe_ratio,
+    probability_of_backtest_overfitting,
+    sharpe_per_bar,
+)
+
+
+def _phi(z: float) -> float:
+    """Standard normal CDF from math.erf, independent of statistics.NormalDist."""
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+# ---------------------------------------------------------------- DSR
+
+
+def test_dsr_reproduces_the_papers_numerical_example() -> None:
+    # Bailey & López de Prado (2014), "The Deflated Sharpe Ratio", J. Portfolio Management
+    # 40(5), section "A numerical example": N = 100 trials, T = 1250 daily returns (5 years),
+    # best annualised SR = 2.5, variance of the trials' annualised SRs = 0.5, skewness = -3,
+    # kurtosis = 10. Per day: SR = 2.5 / sqrt(250) = 0.1581, V = 0.5 / 250 = 0.002; the paper
+    # finds the expected maximum SR0 = 0.1132 (per day) and DSR = 0.9004.
+    out = deflated_sharpe_ratio(
+        2.5 / math.sqrt(250),
+        n_obs=1250,
+        n_trials=100,
+        sharpe_variance=0.5 / 250,
+        skew=-3.0,
+        kurtosis=10.0,
+    )
+    assert out.expected_max_sharpe == pytest.approx(0.1132, abs=5e-5)
+    assert out.dsr == pytest.approx(0.9004, abs=5e-5)
+
+
+def test_expected_max_sharpe_matches_the_formula_by_hand() -> None:
+    # N = 10, V = 1: (1 - g) * z(0.9) + g * z(1 - 1/(10e)); z(0.9) = 1.281552,
+    # 1 - 1/(10e) = 0.963212, z(0.963212) = 1.789242 (normal tables); g = 0.577216
+    # -> 0.422784 * 1.281552 + 0.577216 * 1.789242 = 0.541819 + 1.032779 = 1.574598
+    assert expected_max_sharpe(10, 1.0) == pytest.approx(1.5745, abs=2e-4)
+    assert expected_max_sharpe(1, 4.0) == 0.0  # one trial: nothing was selected
+
+
+def test_psr_matches_an_independent_normal_cdf() -> None:
+    # sr = 0.1, sr* = 0, T = 101, normal returns: spread = 1 + (3 - 1) / 4 * 0.01 = 1.005,
+    # z = 0.1 * sqrt(100) / sqrt(1.005) = 0.997509; Phi(z) from math.erf
+    z = 0.1 * 10 / math.sqrt(1.005)
+    assert probabilistic_sharpe_ratio(0.1, 0.0, 101, 0.0, 3.0) == pytest.approx(_phi(z), abs=1e-12)
+    # negative skew widens the error band, so the PSR of a positive SR falls
+    assert probabilistic_sharpe_ratio(0.1, 0.0, 101, -2.0, 3.0) < _phi(z)
+
+
+def test_moments_of_a_quarter_bernoulli_match_their_closed_form() -> None:
+    # [0, 0, 0, 3] is 3 x Bernoulli(p = 1/4): skew = (1 - 2p) / sqrt(p (1 - p)) = 2 / sqrt(3)
+    # = 1.154701; kurtosis = (1 - 6 p (1 - p)) / (p (1 - p)) + 3 = 7 / 3
+    skew, kurt = moments(np.array([0.0, 0.0, 0.0, 3.0]))
+    assert skew == pytest.approx(2 / math.sqrt(3), rel=1e-12)
+    assert kurt == pytest.approx(7 / 3, rel=1e-12)
+
+
+def test_sharpe_per_bar_ignores_nan_and_matches_numpy() -> None:
+    r = np.array([[0.01, 0.0], [0.02, 0.0], [np.nan, 0.0], [-0.01, 0.0]])
+    finite = np.array([0.01, 0.02, -0.01])
+    out = sharpe_per_bar(r)
+    assert out[0] == pytest.approx(finite.mean() / finite.std(ddof=1), rel=1e-12)
+    assert np.isnan(out[1])  # no dispersion: undefined, not infinite
+
+
+def test_dsr_of_returns_uses_the_trials_variance_and_count() -> None:
+    rng = np.random.default_rng(3)
+    r = rng.normal(0.001, 0.01, 500)
+    trials = np.array([0.02, 0.05, -0.01, 0.03])
+    out = deflated_sharpe_of_returns(r, n_trials=40, trial_sharpes=trials)
+    sr = r.mean() / r.std(ddof=1)
+    skew, kurt = moments(r)
+    by_hand = deflated_sharpe_ratio(
+        sr, n_obs=500, n_trials=40, sharpe_variance=trials.var(ddof=1), skew=skew, kurtosis=kurt
+    )
+    assert out.dsr == pytest.approx(by_hand.dsr, abs=1e-12)
+    assert out.n_trials == 40
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(2, 10_000), v=st.floats(1e-6, 10.0))
+def test_more_trials_raise_the_bar(n: int, v: float) -> None:
+    assert expected_max_sharpe(n + 1, v) > expected_max_sharpe(n, v) > 0
+
+
+# ---------------------------------------------------------------- PBO
+
+
+def _brute_force_pbo(returns: np.ndarray, s: int) -> tuple[float, np.ndarray]:
+    """CSCV written out the slow, obvious way: rows of each half concatenated, Sharpe ratios
+    by numpy, ranks by sorting."""
+    blocks = np.array_split(np.arange(returns.shape[0]), s)
+    n = returns.shape[1]
+    logits = []
+    for chosen in combinations(range(s), s // 2):
+        is_rows = np.concatenate([blocks[i] for i in chosen])
+        oos_rows = np.concatenate([blocks[i] for i in range(s) if i not in chosen])
+        is_sr = returns[is_rows].mean(0) / returns[is_rows].std(0, ddof=1)
+        oos_sr = returns[oos_rows].mean(0) / returns[oos_rows].std(0, ddof=1)
+        best = int(np.argmax(is_sr))
+        rank = 1 + sorted(oos_sr.tolist()).index(oos_sr[best])  # 1 = worst (no ties here)
+        w = rank / (n + 1)
+        logits.append(math.log(w / (1 - w)))
+    out = np.array(logits)
+    return float(np.mean(out <= 0)), out
+
+
+def test_pbo_of_a_hand_worked_two_block_case_is_one() -> None:
+    # Two blocks of 4 bars; every block's returns are a, a + 0.02, a, a + 0.02 (sd 0.011547).
+    # A: block means 0.02 then 0.00; B: 0.01 then 0.02. IS = block 1: A best (SR 1.73 vs 0.87),
+    # OOS block 2: A is worst of 2 -> w = 1/3, logit = ln(1/2). IS = block 2: B best, OOS
+    # block 1: B worst -> logit = ln(1/2). Both logits <= 0: PBO = 1.
+    a = [0.01, 0.03, 0.01, 0.03, -0.01, 0.01, -0.01, 0.01]
+    b = [0.00, 0.02, 0.00, 0.02, 0.01, 0.03, 0.01, 0.03]
+    out = probability_of_backtest_overfitting(np.array([a, b]).T, n_blocks=2)
+    assert out.pbo == 1.0
+    np.testing.assert_allclose(out.logits, [math.log(0.5), math.log(0.5)])
+
+
+def test_pbo_is_zero_when_one_strategy_wins_in_every_block() -> None:
+    # A: block means 0.02 and 0.02; B: 0.01 and 0.00 -> A is best IS and OOS in both splits:
+    # rank 2 of 2, w = 2/3, logit = ln 2 > 0.
+    a = [0.01, 0.03, 0.01, 0.03, 0.01, 0.03, 0.01, 0.03]
+    b = [0.00, 0.02, 0.00, 0.02, -0.01, 0.01, -0.01, 0.01]
+    out = probability_of_backtest_overfitting(np.array([a, b]).T, n_blocks=2)
+    assert out.pbo == 0.0
+    np.testing.assert_allclose(out.logits, [math.log(2), math.log(2)])
+
+
+def test_pbo_matches_a_brute_force_cscv() -> None:
+    rng = np.random.default_rng(11)
+    returns = rng.normal(0.0, 0.01, (203, 7))  # 203 bars: blocks of unequal size (array_split)
+    expected_pbo, expected_logits = _brute_force_pbo(returns, 6)
+    out = probability_of_backtest_overfitting(returns, n_blocks=6)
+    assert out.logits.size == math.comb(6, 3) == 20
+    np.testing.assert_allclose(out.logits, expected_logits, rtol=1e-10)
+    assert out.pbo == expected_pbo
+
+
+def test_pbo_uses_every_combination_of_sixteen_blocks() -> None:
+    # The paper's recommended S = 16 gives C(16, 8) = 12,870 in-sample / out-of-sample splits.
+    rng = np.random.default_rng(5)
+    out = probability_of_backtest_overfitting(rng.normal(size=(320, 3)), n_blocks=16)
+    assert out.logits.size == 12_870
+
+
+def test_pbo_of_the_papers_full_overfitting_case_is_near_one() -> None:
+    # Bailey, Borwein, López de Prado & Zhu, "The Probability of Backtest Overfitting" (2015),
+    # test case of pure overfitting: N strategies of normal returns, each re-scaled and
+    # re-centred to the same full-sample mean and std (SR = 0). Whatever beats the others in
+    # sample must trail them out of sample, so PBO -> 1 (the R package pbo's vignette, which
+    # follows the paper with N = 100, T = 2400, S = 8, reports p_bo = 1.0).
+    rng = np.random.default_rng(765)
+    m = rng.normal(size=(2400, 100))
+    m = (m - m.mean(0)) / m.std(0, ddof=1) / math.sqrt(252)
+    out = probability_of_backtest_overfitting(m, n_blocks=8)
+    assert out.pbo >= 0.95
+
+
+def test_pbo_is_low_when_some_strategies_have_a_real_edge() -> None:
+    # 5 of 40 strategies earn 0.2 sd per bar; the rest are noise. CSCV picks a skilled one in
+    # sample and it stays above the median out of sample.
+    rng = np.random.default_rng(1)
+    m = rng.normal(size=(1000, 40))
+    m[:, :5] += 0.2
+    out = probability_of_backtest_overfitting(m, n_blocks=10)
+    assert out.pbo < 0.05
+    assert out.prob_oos_loss < 0.05
+
+
+def test_pbo_refuses_odd_blocks_and_one_trial() -> None:
+    with pytest.raises(ValueError, match="even"):
+        probability_of_backtest_overfitting(np.zeros((100, 3)), n_blocks=5)
+    with pytest.raises(ValueError, match=">= 2 trials"):
+        probability_of_backtest_overfitting(np.zeros((100, 1)), n_blocks=4)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 8), s=st.sampled_from([2, 4, 6]))
+def test_pbo_does_not_depend_on_the_order_of_the_trials(seed: int, n: int, s: int) -> None:
+    rng = np.random.default_rng(seed)
+    returns = rng.normal(0.0, 0.01, (60, n))
+    out = probability_of_backtest_overfitting(returns, n_blocks=s)
+    shuffled = probability_of_backtest_overfitting(returns[:, rng.permutation(n)], n_blocks=s)
+    assert 0.0 <= out.pbo <= 1.0
+    assert out.logits.size == math.comb(s, s // 2)
+    np.testing.assert_allclose(np.sort(out.logits), np.sort(shuffled.logits), rtol=1e-12)
+    assert out.pbo == shuffled.pbo
