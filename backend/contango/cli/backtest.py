@@ -19,6 +19,7 @@ from rich.table import Table
 from contango.data.continuous import ContinuousError
 from contango.data.store import StoreError
 from contango.engine.backtest_config import ConfigError
+from contango.engine.bootstrap import BootstrapResult, Interval
 from contango.engine.metrics import PerformanceMetrics
 from contango.engine.result import BacktestResult
 from contango.engine.run import StrategyError
@@ -74,7 +75,13 @@ def _load(plan: BacktestPlan) -> LoadedData:
             raise _fail(str(exc), 1) from None
 
 
-def _metrics_table(m: PerformanceMetrics, result: BacktestResult) -> Table:
+def _interval(interval: Interval, spec: str) -> str:
+    return f" [{interval.lower:{spec}}, {interval.upper:{spec}}]"
+
+
+def _metrics_table(
+    m: PerformanceMetrics, result: BacktestResult, ci: BootstrapResult | None
+) -> Table:
     table = Table(title="Performance", show_header=False)
     cur = result.account_currency
     rows = [
@@ -83,10 +90,14 @@ def _metrics_table(m: PerformanceMetrics, result: BacktestResult) -> Table:
         ("Total return", f"{m.total_return:.2%}"),
         ("CAGR", f"{m.cagr:.2%}"),
         ("Volatility (annual)", f"{m.annual_volatility:.2%}"),
-        ("Sharpe", f"{m.sharpe:.2f}"),
+        ("Sharpe", f"{m.sharpe:.2f}{_interval(ci.sharpe, '.2f') if ci else ''}"),
         ("Sortino", f"{m.sortino:.2f}"),
         ("Calmar", f"{m.calmar:.2f}"),
-        ("Max drawdown", f"{m.max_drawdown:.2%} ({m.max_drawdown_days:.0f} days)"),
+        (
+            "Max drawdown",
+            f"{m.max_drawdown:.2%}{_interval(ci.max_drawdown, '.1%') if ci else ''} "
+            f"({m.max_drawdown_days:.0f} days)",
+        ),
         ("Trades", f"{m.n_trades}"),
         ("Win rate", f"{m.win_rate:.1%}"),
         ("Profit factor", f"{m.profit_factor:.2f}"),
@@ -121,7 +132,12 @@ def run(config_path: ConfigArg, out: OutOpt = None) -> None:
         raise _fail(str(exc), 1) from None
     folder = save_run(done, out)
     result = done.result
-    _out.print(_metrics_table(done.metrics, result))
+    _out.print(_metrics_table(done.metrics, result, done.intervals))
+    if done.intervals is not None:
+        _out.print(
+            f"[dim]brackets: {done.intervals.confidence:.0%} intervals, "
+            f"{done.intervals.method}, {done.intervals.n_resamples} resamples[/dim]"
+        )
     _out.print(
         f"config hash {result.config_hash[:12]}, data {loaded.data_versions}, "
         f"engine {result.engine_version}, seed {result.seed}"

@@ -8,14 +8,14 @@ reshuffle (an i.i.d. resample would make drawdowns look too shallow).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import asdict, dataclass
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from contango.engine.kernels.metrics_nb import stationary_bootstrap_nb
-from contango.engine.metrics import bar_returns, max_drawdown_fraction, sharpe_ratio
+from contango.engine.metrics import bar_returns, json_safe, max_drawdown_fraction, sharpe_ratio
 
 F64 = npt.NDArray[np.float64]
 
@@ -38,6 +38,10 @@ class BootstrapResult:
     mean_block_length: float
     sharpe: Interval
     max_drawdown: Interval
+
+    def as_json_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON (intervals as lists); undefined figures become ``None``."""
+        return cast("dict[str, Any]", json_safe(asdict(self)))
 
 
 _CHUNK = 256  # resamples drawn at a time; fixed so results do not depend on memory

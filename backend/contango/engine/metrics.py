@@ -128,16 +128,17 @@ class PerformanceMetrics:
 
     def as_json_dict(self) -> dict[str, Any]:
         """Plain dict for JSON: NaN and infinities (undefined figures) become ``None``."""
-        return cast("dict[str, Any]", _json_safe(asdict(self)))
+        return cast("dict[str, Any]", json_safe(asdict(self)))
 
 
-def _json_safe(value: object) -> object:
+def json_safe(value: object) -> object:
+    """``value`` with NaN and infinities (undefined figures) as ``None``, for JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 

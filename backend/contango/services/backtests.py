@@ -22,6 +22,7 @@ from contango.engine.backtest_config import (
     describe_errors,
     parse_config,
 )
+from contango.engine.bootstrap import BootstrapResult, bootstrap_metrics
 from contango.engine.metrics import (
     EquityCurve,
     PerformanceMetrics,
@@ -54,6 +55,7 @@ class BacktestRun:
     loaded: LoadedData
     result: BacktestResult
     metrics: PerformanceMetrics
+    intervals: BootstrapResult | None  # None when the run has fewer than three returns
 
 
 def read_plan(path: Path) -> BacktestPlan:
@@ -120,7 +122,30 @@ def run_plan(plan: BacktestPlan, loaded: LoadedData) -> BacktestRun:
         seed=config.seed,
         run_config=config.model_dump(mode="json"),
     )
-    return BacktestRun(plan=plan, loaded=loaded, result=result, metrics=metrics_of(result, loaded))
+    metrics = metrics_of(result, loaded)
+    return BacktestRun(
+        plan=plan,
+        loaded=loaded,
+        result=result,
+        metrics=metrics,
+        intervals=intervals_of(result, metrics, config.seed),
+    )
+
+
+def intervals_of(
+    result: BacktestResult, metrics: PerformanceMetrics, seed: int
+) -> BootstrapResult | None:
+    """95% bootstrap intervals for Sharpe and max drawdown, drawn from the run's own seed.
+
+    A Sharpe ratio from one history is one draw; the interval says how far it could move had
+    the same returns come in another order. Seeded by the configuration, so a rerun gives the
+    same interval.
+    """
+    if result.equity.shape[0] < 4:
+        return None
+    return bootstrap_metrics(
+        result.equity, np.random.default_rng(seed), periods_per_year=metrics.periods_per_year
+    )
 
 
 def default_results_folder(run: BacktestRun) -> Path:
@@ -131,5 +156,8 @@ def default_results_folder(run: BacktestRun) -> Path:
 def save_run(run: BacktestRun, folder: Path | None = None) -> Path:
     """Write the results folder (Parquet tables + JSON with metrics and provenance)."""
     target = folder or default_results_folder(run)
-    write_result(run.result, target, metrics=run.metrics.as_json_dict())
+    figures = run.metrics.as_json_dict()
+    if run.intervals is not None:
+        figures["confidence_intervals"] = run.intervals.as_json_dict()
+    write_result(run.result, target, metrics=figures)
     return target
