@@ -17,8 +17,11 @@ from contango.research.overfitting import (
     moments,
     probabilistic_sharpe_ratio,
     probability_of_backtest_overfitting,
+    probability_of_backtest_overfitting_reference,
     sharpe_per_bar,
+    sharpe_per_bar_reference,
 )
+from contango.research.overfitting_nb import subset_sums_nb
 
 
 def _phi(z: float) -> float:
@@ -203,3 +206,96 @@ def test_pbo_does_not_depend_on_the_order_of_the_trials(seed: int, n: int, s: in
     assert out.logits.size == math.comb(s, s // 2)
     np.testing.assert_allclose(np.sort(out.logits), np.sort(shuffled.logits), rtol=1e-12)
     assert out.pbo == shuffled.pbo
+
+
+# ---------------------------------------------------------------- PBO kernel vs its NumPy twin
+
+
+def _awkward_returns(seed: int, bars: int, n: int) -> np.ndarray:
+    """Noise with the cases that trip a ranking: a copy of a trial (an exact tie), a copy
+    scaled by 2 (the same Sharpe ratio, exactly: powers of two scale without rounding), a
+    trial that never trades (zeros), one of NaN (no data) and one with a NaN gap."""
+    rng = np.random.default_rng(seed)
+    m = rng.normal(0.0005, 0.01, (bars, n + 5))
+    m[:, n] = m[:, 0]
+    m[:, n + 1] = 2.0 * m[:, 1 % n]
+    m[:, n + 2] = 0.0
+    m[:, n + 3] = np.nan
+    m[: bars // 3, n + 4] = np.nan
+    return m[:, rng.permutation(n + 5)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 9),
+    s=st.sampled_from([2, 4, 6, 8]),
+    extra_bars=st.integers(0, 40),
+)
+def test_pbo_kernel_equals_its_numpy_twin(seed: int, n: int, s: int, extra_bars: int) -> None:
+    returns = _awkward_returns(seed, 2 * s + extra_bars, n)
+    kernel = probability_of_backtest_overfitting(returns, n_blocks=s)
+    twin = probability_of_backtest_overfitting_reference(returns, n_blocks=s)
+    np.testing.assert_array_equal(kernel.logits, twin.logits)
+    assert kernel.pbo == twin.pbo
+    assert kernel.prob_oos_loss == twin.prob_oos_loss
+    np.testing.assert_allclose(
+        kernel.is_best_oos_sharpe, twin.is_best_oos_sharpe, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_pbo_kernel_equals_its_twin_on_a_wide_sweep() -> None:
+    # More than 4,096 trials: the kernel tabulates blocks in groups of 4, not 8.
+    returns = _awkward_returns(8, 40, 4_100)
+    kernel = probability_of_backtest_overfitting(returns, n_blocks=10)
+    twin = probability_of_backtest_overfitting_reference(returns, n_blocks=10)
+    np.testing.assert_array_equal(kernel.logits, twin.logits)
+    np.testing.assert_allclose(
+        kernel.is_best_oos_sharpe, twin.is_best_oos_sharpe, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_constant_returns_have_no_sharpe_ratio_in_either_half() -> None:
+    # A earns exactly 0.0123 every bar: no dispersion, so no Sharpe ratio (summing 0.0123 leaves
+    # a variance of rounding noise whose sign would otherwise pick NaN or a huge one). B is noise
+    # with a defined Sharpe ratio in every half, so B is the in-sample best of every split and
+    # ranks 2 of 2 out of sample: w = 2/3, logit = ln 2 for all C(4, 2) = 6 splits, PBO = 0.
+    rng = np.random.default_rng(2)
+    returns = np.column_stack([np.full(90, 0.0123), rng.normal(0.0, 0.01, 90)])
+    for pbo in (probability_of_backtest_overfitting, probability_of_backtest_overfitting_reference):
+        out = pbo(returns, n_blocks=4)
+        np.testing.assert_allclose(out.logits, np.full(6, math.log(2)), rtol=1e-15)
+        assert out.pbo == 0.0
+
+
+def test_subset_sums_add_the_blocks_named_by_each_code() -> None:
+    # 7 blocks in groups of 3: groups {0, 1, 2}, {3, 4, 5}, {6}; code 0b101 of group 1 is
+    # blocks 3 + 5.
+    values = np.random.default_rng(4).normal(size=(7, 5))
+    out = subset_sums_nb(values, 3)
+    assert out.shape == (3, 8, 5)
+    np.testing.assert_allclose(out[1, 0b101], values[3] + values[5], rtol=1e-15)
+    for g, first in enumerate((0, 3, 6)):
+        for code in range(1 << min(3, 7 - first)):
+            rows = [first + bit for bit in range(3) if code >> bit & 1]
+            np.testing.assert_allclose(out[g, code], values[rows].sum(axis=0), rtol=1e-14)
+
+
+def test_sharpe_per_bar_of_constant_returns_is_undefined() -> None:
+    # 0.0123 every bar: the mean rounds, the deviations from it are ~1e-18 of noise, and
+    # mean / sd would be ~1e15; a flat series has no Sharpe ratio.
+    out = sharpe_per_bar(np.column_stack([np.full(90, 0.0123), np.tile([0.01, -0.01], 45)]))
+    assert np.isnan(out[0])
+    assert out[1] == 0.0  # mean 0 exactly: +/- 0.01 alternating
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), bars=st.integers(1, 60), n=st.integers(1, 9))
+def test_compiled_sharpe_per_bar_equals_its_numpy_twin(seed: int, bars: int, n: int) -> None:
+    returns = _awkward_returns(seed, bars, n)
+    returns[::7, 0] = np.inf  # non-finite returns are skipped, whichever kind
+    # NumPy may add a small array's rows pairwise rather than in order: rounding apart (a
+    # mean near 0 keeps the same absolute error, hence atol)
+    np.testing.assert_allclose(
+        sharpe_per_bar(returns), sharpe_per_bar_reference(returns), rtol=1e-12, atol=1e-15
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_id
+from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_id, trial_ids
 from contango.services.trials import load_trial_log, record_trials, trials_folder
 from contango.settings import get_settings
 
@@ -63,3 +68,108 @@ def test_registry_accumulates_across_sweeps_under_the_data_folder() -> None:
     assert trials_folder() == get_settings().data_dir / "research" / "trials"
     files = list(trials_folder().glob("*.json"))
     assert [f.name for f in files] == [f"ma_crossover-{key.key_id}.json"]
+
+
+# A log as the registry wrote it before the columns: one indented object per trial.
+_FORMAT_1_LOG = """{
+ "key": {"strategy": "ma_crossover", "markets": ["ES"], "data_versions": [["ES.1d", "v1"]]},
+ "records": [
+  {
+   "trial_id": "%s",
+   "params": {"fast_window": 5, "slow_window": 100},
+   "sharpe": null,
+   "sharpe_per_bar": null,
+   "n_obs": 500,
+   "sweep_id": "s0",
+   "recorded_at": "2025-12-01T00:00:00+00:00"
+  },
+  {
+   "trial_id": "%s",
+   "params": {"fast_window": 10, "slow_window": 100},
+   "sharpe": 0.3175,
+   "sharpe_per_bar": 0.02,
+   "n_obs": 500,
+   "sweep_id": "s0",
+   "recorded_at": "2025-12-01T00:00:00+00:00"
+  }
+ ]
+}
+"""
+
+
+def test_a_log_of_the_earlier_format_is_read_and_rewritten_in_columns() -> None:
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    old = _FORMAT_1_LOG % (_record(5, 0.0).trial_id, _record(10, 0.02).trial_id)
+    path = trials_folder() / f"ma_crossover-{key.key_id}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(old, encoding="utf-8")
+    log = load_trial_log(key)
+    assert log.n_trials == 2
+    assert math.isnan(log.records[0].sharpe)
+    assert log.records[1].params == {"fast_window": 10, "slow_window": 100}
+    assert log.records[1].sharpe == 0.3175
+    # fast 10 again (already there) and fast 20 (new): 3 trials, the old ones first
+    log = record_trials(key, [_record(10, 0.02), _record(20, 0.04)])
+    assert [r.params["fast_window"] for r in log.records] == [5, 10, 20]
+    assert [r.sweep_id for r in log.records] == ["s0", "s0", "s1"]
+    assert json.loads(path.read_text(encoding="utf-8"))["format"] == 2
+    back = load_trial_log(key)
+    assert back.records[1:] == log.records[1:]  # the first holds NaN, which equals nothing
+    assert back.records[0].trial_id == log.records[0].trial_id
+    assert math.isnan(back.records[0].sharpe_per_bar)
+
+
+def test_an_identical_rerun_leaves_the_file_untouched() -> None:
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    record_trials(key, [_record(5, 0.01), _record(10, 0.02)])
+    path = trials_folder() / f"ma_crossover-{key.key_id}.json"
+    before = path.stat().st_mtime_ns, path.read_bytes()
+    log = record_trials(key, [_record(10, 0.02), _record(5, 0.01)])
+    assert log.n_trials == 2
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == before
+
+
+def test_a_log_of_a_newer_format_is_refused() -> None:
+    text = json.dumps({"format": 99, "key": {}, "trials": {}})
+    with pytest.raises(ValueError, match="format 99 is newer"):
+        TrialLog.from_json(text)
+
+
+def test_a_log_round_trips_with_many_trials_in_order() -> None:
+    key = TrialKey.of("carry", ["CL", "ES"], {"CL.1d": "a", "ES.1d": "b"})
+    records = [_record(f, f / 1000 if f % 7 else float("nan")) for f in range(1, 300)]
+    log = TrialLog(key=key).with_trials(records)
+    back = TrialLog.from_json(log.to_json())
+    assert back.key == key
+    assert [r.trial_id for r in back.records] == [r.trial_id for r in records]
+    np.testing.assert_array_equal(back.sharpes_per_bar(), log.sharpes_per_bar())  # NaN == NaN
+
+
+_PARAM_VALUES = st.one_of(
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(0, 9), max_size=3),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    params=st.lists(st.dictionaries(st.text(min_size=1, max_size=6), _PARAM_VALUES), max_size=5),
+    context=st.dictionaries(st.text(min_size=1, max_size=6), _PARAM_VALUES, max_size=4),
+)
+def test_batch_trial_ids_equal_one_by_one_ids(
+    params: list[dict[str, object]], context: dict[str, object]
+) -> None:
+    assert trial_ids(params, context) == [trial_id(p, context) for p in params]
+
+
+def test_trial_id_is_the_hash_of_the_sorted_compact_json() -> None:
+    # sha256 of the exact text, keys sorted at every level, no spaces
+    text = '{"context":{"end":"None","start":"2020-01-01"},"params":{"fast":5,"slow":100}}'
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    context = {"start": "2020-01-01", "end": "None"}
+    assert trial_id({"slow": 100, "fast": 5}, context) == expected
+    assert trial_ids([{"slow": 100, "fast": 5}], context) == [expected]

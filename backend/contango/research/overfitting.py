@@ -29,11 +29,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import chain, combinations
 from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
+
+from contango.research.overfitting_nb import (
+    NO_DISPERSION,
+    block_stats_nb,
+    column_moments_nb,
+    cscv_nb,
+    subset_sums_nb,
+)
 
 F64 = npt.NDArray[np.float64]
 EULER_GAMMA = 0.5772156649015329
@@ -41,17 +49,34 @@ _NORMAL = NormalDist()
 
 
 def sharpe_per_bar(returns: F64) -> F64:
-    """Mean over standard deviation (ddof=1) of each column's finite returns; NaN when flat."""
+    """Mean over standard deviation (ddof=1) of each column's finite returns; NaN when flat,
+    including constant returns, whose deviations from their rounded mean are noise that would
+    otherwise give a Sharpe ratio of ~1e15 (``NO_DISPERSION``). Compiled; the figures equal
+    :func:`sharpe_per_bar_reference`'s to rounding (``column_moments_nb``)."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[:, None] if r.ndim == 1 else r
+    count, mean, deviations, squares = column_moments_nb(r)
+    return _sharpe_of_moments(count, mean, deviations, squares)
+
+
+def sharpe_per_bar_reference(returns: F64) -> F64:
+    """The NumPy twin of :func:`sharpe_per_bar`."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[:, None] if r.ndim == 1 else r
     finite = np.isfinite(r)
-    count = finite.sum(axis=0)
+    count = finite.sum(axis=0).astype(np.float64)
     x = np.where(finite, r, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = x.sum(axis=0) / count
-        var = (np.where(finite, x - mean, 0.0) ** 2).sum(axis=0) / (count - 1)
-        sd = np.sqrt(var)
-        out: F64 = np.where((count >= 2) & (sd > 0), mean / sd, np.nan)
+    deviations = (np.where(finite, x - mean, 0.0) ** 2).sum(axis=0)
+    return _sharpe_of_moments(count, mean, deviations, (x**2).sum(axis=0))
+
+
+def _sharpe_of_moments(count: F64, mean: F64, deviations: F64, squares: F64) -> F64:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = deviations / (count - 1)
+        flat = var <= NO_DISPERSION * squares / count
+        out: F64 = np.where((count >= 2) & ~flat, mean / np.sqrt(var), np.nan)
     return out
 
 
@@ -177,12 +202,53 @@ def _rank_of(performance: F64, column: npt.NDArray[np.intp]) -> F64:
 
 
 def _block_sharpes(sums: F64, squares: F64, counts: F64) -> F64:
-    """Per-bar Sharpe (ddof=1) per combination x trial from summed block statistics."""
+    """Per-bar Sharpe (ddof=1) per combination x trial from summed block statistics; NaN when
+    the variance is mere rounding noise (see ``overfitting_nb.NO_DISPERSION``)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts
         var = (squares - counts * mean**2) / (counts - 1)
-        out: F64 = np.where(var > 0, mean / np.sqrt(np.maximum(var, 0.0)), np.nan)
+        flat = var <= NO_DISPERSION * squares / counts
+        out: F64 = np.where(flat, np.nan, mean / np.sqrt(np.maximum(var, 0.0)))
     return out
+
+
+def _checked_returns(returns: F64, n_blocks: int) -> F64:
+    r = np.asarray(returns, dtype=np.float64)
+    if r.ndim != 2 or r.shape[1] < 2:
+        raise ValueError(f"PBO needs a (bars, trials) matrix with >= 2 trials, got {r.shape}")
+    if n_blocks < 2 or n_blocks % 2:
+        raise ValueError(f"the number of CSCV blocks must be even and >= 2, got {n_blocks}")
+    if r.shape[0] < 2 * n_blocks:
+        raise ValueError(f"{r.shape[0]} bars are too few for {n_blocks} blocks of >= 2 bars")
+    return r
+
+
+def _in_sample_blocks(n_blocks: int) -> npt.NDArray[np.bool_]:
+    """``C(S, S/2) x S`` flags of the in-sample blocks, combinations in lexicographic order."""
+    half = n_blocks // 2
+    picks = np.fromiter(
+        chain.from_iterable(combinations(range(n_blocks), half)),
+        dtype=np.intp,
+        count=math.comb(n_blocks, half) * half,
+    ).reshape(-1, half)
+    chosen = np.zeros((picks.shape[0], n_blocks), dtype=bool)
+    np.put_along_axis(chosen, picks, True, axis=1)
+    return chosen
+
+
+def _overfit_probability(
+    rank: F64, best_oos: F64, n_blocks: int, n_trials: int
+) -> OverfitProbability:
+    relative = rank / (n_trials + 1.0)
+    logits = np.log(relative / (1.0 - relative))
+    return OverfitProbability(
+        pbo=float(np.mean(logits <= 0.0)),
+        logits=logits,
+        n_blocks=n_blocks,
+        n_trials=n_trials,
+        prob_oos_loss=float(np.mean(np.where(np.isfinite(best_oos), best_oos, 0.0) < 0.0)),
+        is_best_oos_sharpe=best_oos,
+    )
 
 
 def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> OverfitProbability:
@@ -191,37 +257,48 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
 
     Blocks are consecutive and as equal as ``T`` allows (sizes differ by at most one bar);
     non-finite returns count as 0 (no position). Sharpe ratios of a half are computed from
-    per-block sums, so each combination costs ``O(S x N)``, not ``O(T x N)``.
+    per-block sums, so each combination costs ``O(N)``, not ``O(T x N)``; the combinations
+    run in parallel in compiled code (``overfitting_nb``), with the results of
+    :func:`probability_of_backtest_overfitting_reference` (Sharpe ratios to ~1e-15).
+    A half with constant returns has no Sharpe ratio (it ranks lowest), as a flat one.
     """
-    r = np.asarray(returns, dtype=np.float64)
-    if r.ndim != 2 or r.shape[1] < 2:
-        raise ValueError(f"PBO needs a (bars, trials) matrix with >= 2 trials, got {r.shape}")
-    if n_blocks < 2 or n_blocks % 2:
-        raise ValueError(f"the number of CSCV blocks must be even and >= 2, got {n_blocks}")
-    if r.shape[0] < 2 * n_blocks:
-        raise ValueError(f"{r.shape[0]} bars are too few for {n_blocks} blocks of >= 2 bars")
+    r = _checked_returns(returns, n_blocks)
+    sizes = np.array([b.size for b in np.array_split(np.arange(r.shape[0]), n_blocks)])
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    sums, squares = block_stats_nb(r, starts)
+    # Groups of 8 blocks: 256 tabulated subsets each, 2 additions per half for 16 blocks;
+    # beyond 4,096 trials groups of 4 (16 subsets) keep the tables' memory in check.
+    group = 8 if r.shape[1] <= 4_096 else 4
+    chosen = _in_sample_blocks(n_blocks)
+    weights = np.zeros((n_blocks, -(-n_blocks // group)), dtype=np.int64)
+    weights[np.arange(n_blocks), np.arange(n_blocks) // group] = 1 << (np.arange(n_blocks) % group)
+    is_codes = chosen.astype(np.int64) @ weights
+    bars = sizes.astype(np.float64)
+    _, rank, best_oos = cscv_nb(
+        subset_sums_nb(sums, group),
+        subset_sums_nb(squares, group),
+        is_codes,
+        weights.sum(axis=0) - is_codes,
+        chosen @ bars,
+        ~chosen @ bars,
+    )
+    return _overfit_probability(rank, best_oos, n_blocks, r.shape[1])
+
+
+def probability_of_backtest_overfitting_reference(
+    returns: F64, n_blocks: int = 16
+) -> OverfitProbability:
+    """The NumPy twin of :func:`probability_of_backtest_overfitting`: whole ``C x N``
+    matrices of Sharpe ratios at once (memory ``O(C x N)``); the tests hold the kernel to it."""
+    r = _checked_returns(returns, n_blocks)
     r = np.where(np.isfinite(r), r, 0.0)
     blocks = np.array_split(np.arange(r.shape[0]), n_blocks)
     sums = np.stack([r[b].sum(axis=0) for b in blocks])  # (S, N)
     squares = np.stack([(r[b] ** 2).sum(axis=0) for b in blocks])
     counts = np.array([b.size for b in blocks], dtype=np.float64)
-    chosen = np.zeros((math.comb(n_blocks, n_blocks // 2), n_blocks), dtype=bool)
-    for c, in_sample in enumerate(combinations(range(n_blocks), n_blocks // 2)):
-        chosen[c, list(in_sample)] = True
-    mask = chosen.astype(np.float64)
+    mask = _in_sample_blocks(n_blocks).astype(np.float64)
     is_sr = _block_sharpes(mask @ sums, mask @ squares, (mask @ counts)[:, None])
     oos_sr = _block_sharpes((1 - mask) @ sums, (1 - mask) @ squares, ((1 - mask) @ counts)[:, None])
     best = np.argmax(np.where(np.isfinite(is_sr), is_sr, -np.inf), axis=1)
-    rows = np.arange(best.size)
-    n = r.shape[1]
-    relative = _rank_of(oos_sr, best) / (n + 1.0)
-    logits = np.log(relative / (1.0 - relative))
-    best_oos = oos_sr[rows, best]
-    return OverfitProbability(
-        pbo=float(np.mean(logits <= 0.0)),
-        logits=logits,
-        n_blocks=n_blocks,
-        n_trials=n,
-        prob_oos_loss=float(np.mean(np.where(np.isfinite(best_oos), best_oos, 0.0) < 0.0)),
-        is_best_oos_sharpe=best_oos,
-    )
+    best_oos = oos_sr[np.arange(best.size), best]
+    return _overfit_probability(_rank_of(oos_sr, best), best_oos, n_blocks, r.shape[1])

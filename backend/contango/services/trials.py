@@ -40,10 +40,17 @@ def load_trial_log(key: TrialKey, folder: Path | None = None) -> TrialLog:
 def record_trials(
     key: TrialKey, records: Iterable[TrialRecord], folder: Path | None = None
 ) -> TrialLog:
-    """Add ``records`` to the log of ``key`` and save it; returns the updated log."""
+    """Add ``records`` to the log of ``key`` and save it; returns the updated log.
+
+    A re-run that adds no new trial leaves the file untouched. A log of the earlier
+    one-object-per-trial format is read and rewritten in columns when trials are added.
+    """
     path = _path(key, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    log = load_trial_log(key, folder).with_trials(records)
+    before = load_trial_log(key, folder)
+    log = before.with_trials(records)
+    if log is before and path.is_file():
+        return log
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".trials-", suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:

@@ -1,0 +1,189 @@
+"""Numba kernels of the Probability of Backtest Overfitting (CSCV, see ``overfitting.py``).
+
+The NumPy twin builds two ``C(S, S/2) x N`` matrices of Sharpe ratios (12,870 x 1,590 for
+16 blocks: 160 MB each) and ranks them; here every combination is one task of a parallel loop
+that keeps ``O(N)`` scratch and writes only its own row of the outputs, so results do not
+depend on the number of threads. Three things make a combination cheap:
+
+* blocks are gathered in groups of up to 8, and the sums of every subset of a group are
+  tabulated once (``subset_sums_nb``), so a half's sums are 2 additions for 16 blocks, not 8;
+* within a half every trial has the same number of bars ``n``, and the per-bar Sharpe
+  ``(s / n) / sqrt((q - s^2 / n) / (n - 1))`` is an increasing function of the key
+  ``s |s| / (n q - s^2)``: ranks and the in-sample best come from keys (one division, no
+  square root), and only the winner's Sharpe is computed in full;
+* the out-of-sample half is summed from its own blocks, not as ``total - in-sample`` (the
+  subtraction loses digits when the half's sum is small against the total's).
+
+The twin rounds differently (its matrix product adds blocks in its own order), so the two
+agree to ~1e-15 relative; ranks could differ only between trials whose Sharpe ratios are equal
+to the last few bits yet computed from different numbers. Trials with identical returns tie
+exactly in both. A half whose variance is below ``NO_DISPERSION`` times its mean square counts
+as flat (no Sharpe ratio): constant returns leave only rounding noise there, whose sign would
+otherwise decide between NaN and a Sharpe ratio of 10^8.
+
+With ``NUMBA_DISABLE_JIT=1`` the same loops run as plain Python (the tests run both ways).
+"""
+
+# ruff: noqa: PLR0917 - numba kernels take positional arguments only
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+from contango.kernel_cache import use_versioned_cache
+
+use_versioned_cache()
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+# Variance below this share of the mean square is rounding noise of constant returns.
+NO_DISPERSION = 1e-9
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def block_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64]:
+    """Per-block sums and sums of squares (``S x N``) of ``returns`` (``T x N``), blocks
+    ``starts[b]:starts[b + 1]``; non-finite returns count as 0 (no position)."""
+    n_blocks = starts.size - 1
+    n = returns.shape[1]
+    sums = np.zeros((n_blocks, n))
+    squares = np.zeros((n_blocks, n))
+    for b in prange(n_blocks):
+        for t in range(starts[b], starts[b + 1]):
+            for j in range(n):
+                x = returns[t, j]
+                if not np.isfinite(x):
+                    x = 0.0
+                sums[b, j] += x
+                squares[b, j] += x * x
+    return sums, squares
+
+
+_COLUMNS_PER_TASK = 256  # 2 KB of each row per task: whole cache lines, enough tasks
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def column_moments_nb(returns: F64) -> tuple[F64, F64, F64, F64]:
+    """Per column of ``returns`` (``T x N``): the count of finite returns, their mean, the
+    sum of squared deviations from it and the sum of squares; non-finite returns count as 0
+    in the sums. Rows are added in order, as NumPy reduces ``axis=0`` of a large array, so the
+    figures equal NumPy's (bit for bit on a sweep's returns; small arrays NumPy may add
+    pairwise)."""
+    n_bars, n = returns.shape
+    count = np.zeros(n)
+    mean = np.zeros(n)
+    deviations = np.zeros(n)
+    squares = np.zeros(n)
+    for task in prange((n + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK):
+        first = task * _COLUMNS_PER_TASK
+        last = min(first + _COLUMNS_PER_TASK, n)
+        for t in range(n_bars):
+            for j in range(first, last):
+                x = returns[t, j]
+                if np.isfinite(x):
+                    count[j] += 1.0
+                    mean[j] += x
+                    squares[j] += x * x
+        for j in range(first, last):
+            mean[j] = mean[j] / count[j] if count[j] > 0.0 else np.nan
+        for t in range(n_bars):
+            for j in range(first, last):
+                x = returns[t, j]
+                d = x - mean[j] if np.isfinite(x) else 0.0
+                deviations[j] += d * d
+    return count, mean, deviations, squares
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def subset_sums_nb(values: F64, group: int) -> F64:
+    """``out[g, code]``: the sum of the rows of ``values`` (``S x N``) in group ``g`` (rows
+    ``g * group`` onwards) whose bits are set in ``code``, added in ascending row order."""
+    n_rows, n = values.shape
+    n_groups = (n_rows + group - 1) // group
+    out = np.zeros((n_groups, 1 << group, n))
+    for g in prange(n_groups):
+        first = g * group
+        for code in range(1, 1 << min(group, n_rows - first)):
+            high = 0
+            while code >> (high + 1):
+                high += 1
+            rest = code ^ (1 << high)  # tabulated already: smaller code
+            for j in range(n):
+                out[g, code, j] = out[g, rest, j] + values[first + high, j]
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _half_sums_nb(sub_sums: F64, sub_squares: F64, codes: I64, s: F64, q: F64) -> None:
+    """A half's sums and sums of squares from one tabulated subset per group."""
+    a = sub_sums[0, codes[0]]
+    b = sub_squares[0, codes[0]]
+    for j in range(s.size):
+        s[j] = a[j]
+        q[j] = b[j]
+    for g in range(1, codes.size):
+        a = sub_sums[g, codes[g]]
+        b = sub_squares[g, codes[g]]
+        for j in range(s.size):
+            s[j] += a[j]
+            q[j] += b[j]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _key_nb(s: float, q: float, bars: float) -> float:
+    """Ranks like the per-bar Sharpe ratio; -inf when flat (no Sharpe ratio ranks lowest)."""
+    spread = bars * q - s * s  # n (n - 1) times the variance
+    if spread > NO_DISPERSION * (bars - 1.0) * q:
+        return s * abs(s) / spread
+    return -np.inf
+
+
+@njit(cache=True, error_model="numpy")
+def half_sharpe_nb(s: float, q: float, bars: float) -> float:
+    """Per-bar Sharpe (ddof=1) from a half's sums, operation by operation as the twin."""
+    mean = s / bars
+    var = (q - bars * (mean * mean)) / (bars - 1.0)
+    if var > NO_DISPERSION * q / bars:
+        return mean / np.sqrt(var)  # type: ignore[no-any-return]
+    return np.nan
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def cscv_nb(
+    sub_sums: F64, sub_squares: F64, is_codes: I64, oos_codes: I64, is_bars: F64, oos_bars: F64
+) -> tuple[I64, F64, F64]:
+    """For each combination (row ``c`` of the ``C x groups`` subset codes): the in-sample best
+    trial (the first of equals), its 1-based out-of-sample rank (1 = worst, ties averaged)
+    and its out-of-sample per-bar Sharpe (NaN when flat)."""
+    n_combos = is_codes.shape[0]
+    n = sub_sums.shape[2]
+    best = np.zeros(n_combos, dtype=np.int64)
+    rank = np.zeros(n_combos)
+    oos_sharpe = np.zeros(n_combos)
+    for c in prange(n_combos):
+        s = np.empty(n)
+        q = np.empty(n)
+        key = np.empty(n)
+        _half_sums_nb(sub_sums, sub_squares, is_codes[c], s, q)
+        top_key = -np.inf
+        for j in range(n):
+            key[j] = _key_nb(s[j], q[j], is_bars[c])
+            top_key = max(top_key, key[j])
+        top = 0
+        while key[top] != top_key:
+            top += 1
+        _half_sums_nb(sub_sums, sub_squares, oos_codes[c], s, q)
+        own = _key_nb(s[top], q[top], oos_bars[c])
+        below = 0
+        equal = 0  # counts the trial itself
+        for j in range(n):
+            other = _key_nb(s[j], q[j], oos_bars[c])
+            below += other < own
+            equal += other == own
+        best[c] = top
+        rank[c] = below + (equal + 1) / 2.0
+        oos_sharpe[c] = half_sharpe_nb(s[top], q[top], oos_bars[c])
+    return best, rank, oos_sharpe
