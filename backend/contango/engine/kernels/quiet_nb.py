@@ -11,9 +11,14 @@ checks that tell the fast loop a bar needs the full rules.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from contango.engine.kernels import records_nb as rec
 from contango.engine.kernels.account_nb import (
@@ -29,6 +34,49 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 _DAYS_PER_YEAR = 365.0  # ACT/365: interest accrues on calendar days between bars
 _NS_PER_DAY = 86_400_000_000_000
+# Bars ahead of the current one whose open is fetched into the cache (64 bars: 8 cache lines of
+# one market), far enough for memory to answer before the loop gets there.
+_OPEN_PREFETCH_BARS = 64
+
+
+def prefetch_nb(panel: F64, t: int, j: int) -> None:
+    """Hint that ``panel[t, j]`` will be read soon; without the compiler, nothing to do."""
+
+
+@intrinsic
+def _prefetch_read(
+    _typingctx: object, panel: types.Array, t: types.Integer, j: types.Integer
+) -> object:
+    """``llvm.prefetch`` of ``panel[t, j]`` for reading: a hint, never a fault or a value."""
+
+    def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+        array_type = sig.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(  # type: ignore[no-untyped-call]
+            context, builder, array_type, array, [args[1], args[2]], wraparound=False
+        )
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module,
+            ir.FunctionType(ir.VoidType(), [ir.IntType(8).as_pointer(), i32, i32, i32]),
+            "llvm.prefetch.p0i8",
+        )
+        raw = builder.bitcast(ptr, ir.IntType(8).as_pointer())
+        # read, keep in all cache levels (locality 3), data cache
+        builder.call(fn, [raw, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(panel, t, j), codegen
+
+
+@overload(prefetch_nb, inline="always")
+def _prefetch_overload(panel: Any, t: Any, j: Any) -> object:  # noqa: ARG001 - matched by name
+    # numba compares the two signatures, annotations included: the types at typing time,
+    # the values at run time, hence ``Any`` on both.
+    def impl(panel: Any, t: Any, j: Any) -> None:
+        _prefetch_read(panel, t, j)  # type: ignore[call-arg]
+
+    return impl
 
 
 @inline_kernel
@@ -251,17 +299,23 @@ def quiet_stretch_one_nb(
     """
     simple = st.pos.shape[0] == 1 and par.fill_delay >= 1 and par.participation <= 0.0
     idle = math.isnan(st.forced[0]) and math.isnan(st.pending[0])  # no order left to work
-    if not simple or par.contract_mode or not idle:
+    # ``t0 >= 0`` lets the compiler drop numba's negative-index handling from every array
+    # access in the loop (the bar index only grows from there).
+    if not simple or par.contract_mode or not idle or t0 < 0:
         return t0
     p, a, g = st.pos[0], st.avg[0], st.tr_gross[0]
     pv, mm, im = mk.point_value[0], mk.maintenance_margin[0], mk.initial_margin[0]
     mark, mae, mfe = st.mark[0], st.tr_mae[0], st.tr_mfe[0]
     cash, earned = st.acct[rec.CASH], st.acct[rec.INTEREST]
-    irate, delay = par.interest_rate, par.fill_delay
+    irate, delay, fx_col = par.interest_rate, par.fill_delay, mk.fx_col[0]
     unchanged = 0.0 if par.delta_mode else p  # a signal asking for this changes nothing
     rows = targets.shape[0]
     t = t0
-    while t < data.close.shape[0]:
+    n = data.close.shape[0]
+    while t < n:
+        # The bar that breaks the stretch fills at its open, a price this loop never reads:
+        # without the hint that read would wait for memory on every fill.
+        prefetch_nb(data.open, min(t + _OPEN_PREFETCH_BARS, n - 1), 0)
         if rows > 0 and t >= delay:
             v = targets[t - delay, 0]
             if not (math.isnan(v) or v == unchanged) and float(math.trunc(v)) != unchanged:
@@ -270,7 +324,7 @@ def quiet_stretch_one_nb(
         if t > 0 and irate != 0.0 and cash > 0.0:
             interest = cash * irate * data.days[t] / _DAYS_PER_YEAR
             new_cash, new_earned = cash + interest, earned + interest
-        rate = rate_nb(data.fx, mk.fx_col, t, 0)
+        rate = 1.0 if fx_col < 0 else data.fx[t, fx_col]  # rate_nb, column read once
         new_mark, new_mae, new_mfe = mark, mae, mfe
         c = data.close[t, 0]
         if not math.isnan(c):

@@ -23,7 +23,7 @@ class SimData(NamedTuple):
     """Bar data, ``n`` bars x ``m`` markets, plus the optional roll and FX inputs."""
 
     ts: I64  # (n,) ns since epoch, UTC
-    days: F64  # (n,) calendar days since the previous bar (0 on bar 0); zeros if no interest
+    days: F64  # (n,) calendar days since the previous bar (0 on bar 0); (0,) if no interest
     open: F64  # (n, m)
     high: F64
     low: F64
