@@ -30,8 +30,9 @@ run: $(STAMP) ## Load the bundled sample data (first time only) and start Contan
 samples: $(STAMP) ## Regenerate the bundled sample data into CONTANGO_DATA_DIR
 	$(BIN)/contango samples load
 
-test: $(STAMP) ## Run the whole test suite (unit, integration, regression)
+test: $(STAMP) ## Run the whole test suite, compiled and again as plain Python (the kernels' twins)
 	$(BIN)/python -m pytest -n 2 -q
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 test-fast: $(STAMP) ## Unit tests only, without the slow ones
 	$(BIN)/python -m pytest -q tests/unit -m "not slow"
