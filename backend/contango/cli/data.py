@@ -286,9 +286,20 @@ def show(
         raise _usage(str(exc)) from None
     out = Table(*table.column_names)
     for row in table.slice(0, head).to_pylist():
-        out.add_row(*("" if v is None else str(v) for v in row.values()))
+        out.add_row(*(_cell(v) for v in row.values()))
     _out.print(out)
-    _out.print(f"{table.num_rows} rows")
+    _out.print(f"{table.num_rows:,} rows")
+
+
+def _cell(value: object) -> str:
+    """A daily bar's timestamp (midnight UTC, the trade date) prints as its date."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
 
 
 @app.command("export")
