@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from contango.cli.console import err as _err
+from contango.cli.console import fail
+from contango.cli.console import out as _out
 from contango.data.continuous import ContinuousError
 from contango.data.store import StoreError
 from contango.engine.backtest_config import ConfigError
@@ -34,8 +36,6 @@ from contango.services.backtests import (
 )
 
 app = typer.Typer(help="Run backtests from YAML configurations.", no_args_is_help=True)
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigArg = Annotated[
     Path, typer.Argument(help="The backtest configuration (YAML), see examples/.")
@@ -46,17 +46,11 @@ OutOpt = Annotated[
 ]
 
 
-def _fail(lines: list[str] | str, code: int) -> typer.Exit:
-    for line in [lines] if isinstance(lines, str) else lines:
-        _err.print(f"[red]error[/red] {escape(line)}")
-    return typer.Exit(code)
-
-
 def _plan(path: Path) -> BacktestPlan:
     try:
         return read_plan(path)
     except ConfigError as exc:
-        raise _fail(exc.problems, 2) from None
+        raise fail(exc.problems, 2) from None
 
 
 def _load(plan: BacktestPlan) -> LoadedData:
@@ -70,9 +64,9 @@ def _load(plan: BacktestPlan) -> LoadedData:
         try:
             return load_plan_data(plan, progress=step)
         except (DataLoadError, StoreError) as exc:
-            raise _fail(str(exc), 2) from None
+            raise fail(str(exc), 2) from None
         except ContinuousError as exc:
-            raise _fail(str(exc), 1) from None
+            raise fail(str(exc), 1) from None
 
 
 def _interval(interval: Interval, spec: str) -> str:
@@ -127,9 +121,9 @@ def run(config_path: ConfigArg, out: OutOpt = None) -> None:
             done = run_plan(plan, loaded)
     except StrategyError as exc:
         _err.print(escape(exc.traceback_text))
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except ValueError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     folder = save_run(done, out)
     result = done.result
     _out.print(_metrics_table(done.metrics, result, done.intervals))

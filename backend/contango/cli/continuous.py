@@ -14,10 +14,12 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from contango.cli.console import err as _err
+from contango.cli.console import fail
+from contango.cli.console import out as _out
 from contango.data.continuous import ContinuousError, ContinuousSeries
 from contango.data.continuous_store import (
     ContinuousRequestError,
@@ -35,8 +37,6 @@ from contango.domain.rolls import (
 )
 
 _REASONS = {"calendar": "calendar", "volume": "volume", "open_interest": "OI"}
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class RollChoice(StrEnum):
@@ -69,11 +69,6 @@ def _rule(roll: RollChoice, days: int, reference: ReferenceChoice, confirm: int)
     if roll is RollChoice.OI:
         return OpenInterestCrossover(confirm_bars=confirm, deadline=deadline)
     return deadline
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
 
 
 def _when(moment: datetime) -> str:
@@ -213,7 +208,7 @@ def continuous(
 ) -> None:
     """Build a continuous series (roll rule, adjustment) and write it to CSV or Parquet."""
     if start is not None and end is not None and end < start:
-        raise _fail(f"--end {end:%Y-%m-%d} is before --start {start:%Y-%m-%d}", 2)
+        raise fail(f"--end {end:%Y-%m-%d} is before --start {start:%Y-%m-%d}", 2)
     try:
         check_output_path(out)
         rule = _rule(roll, days, reference, confirm)
@@ -230,9 +225,9 @@ def continuous(
             )
         schedule_path = write_continuous(built.series, out)
     except ContinuousRequestError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except ContinuousError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     _out.print(_summary(built.series, built.dataset, built.version))
     if len(built.series.rolls):
         _out.print(_rolls_table(built.series))

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from contango.cli.console import fail
 from contango.data.calendars import (
     first_notice_date,
     last_trade_date,
@@ -36,16 +37,11 @@ DEFAULT_ROLL_DAYS = 5
 _UPCOMING = 8
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(code=code)
-
-
 def _load() -> ContractRegistry:
     try:
         return get_registry()
     except RegistryError as exc:
-        raise _fail(f"invalid contract specification file:\n{exc}", 1) from None
+        raise fail(f"invalid contract specification file:\n{exc}", 1) from None
 
 
 def _plain(value: float) -> str:
@@ -118,7 +114,7 @@ def list_contracts(
     """List every known market with its point value, tick and margins."""
     registry = _load()
     if sector is not None and sector not in SECTORS:
-        raise _fail(f"unknown sector {sector!r}: choose one of {', '.join(SECTORS)}", 2)
+        raise fail(f"unknown sector {sector!r}: choose one of {', '.join(SECTORS)}", 2)
     specs = [s for s in registry.specs() if sector is None or s.sector == sector]
     if as_json:
         typer.echo(json.dumps([spec_to_dict(s) for s in specs], indent=2))
@@ -182,9 +178,9 @@ def show_contract(
     try:
         spec = registry.spec(root)
     except UnknownRootError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     if year is not None and not 1990 <= year <= 2078:
-        raise _fail(f"--year {year} is outside 1990-2078", 2)
+        raise fail(f"--year {year} is outside 1990-2078", 2)
     if year is None:
         contracts = upcoming_contracts(spec, dt.datetime.now(dt.UTC).date(), _UPCOMING)
     else:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -25,6 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from contango.cli.console import err as _err
+from contango.cli.console import fail
+from contango.cli.console import out as _out
 from contango.data.ingest import import_file, validate_file
 from contango.data.ingest_read import Progress as ProgressCallback
 from contango.data.registry import get_registry
@@ -34,8 +36,6 @@ from contango.data.validation import ValidationFailed, ValidationReport
 
 app = typer.Typer(help="Import, validate and read market data.", no_args_is_help=True)
 
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FileArg = Annotated[Path, typer.Argument(help="CSV (optionally .gz) or Parquet file.")]
 ContractOpt = Annotated[
@@ -61,14 +61,9 @@ TimeFormatOpt = Annotated[
 ]
 
 
-def _usage(message: str) -> typer.Exit:
-    _err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(2)
-
-
 def _kind(kind: str) -> Kind:
     if kind not in KINDS:
-        raise _usage(f"--kind {kind!r}: use bars or ticks")
+        raise fail(f"--kind {kind!r}: use bars or ticks", 2)
     return "bars" if kind == "bars" else "ticks"
 
 
@@ -161,7 +156,7 @@ def validate(
                 progress=advance,
             )
     except (MappingError, FileNotFoundError) as exc:
-        raise _usage(str(exc)) from None
+        raise fail(str(exc), 2) from None
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -196,7 +191,7 @@ def import_(
                 progress=advance,
             )
     except (MappingError, FileNotFoundError, StoreError) as exc:
-        raise _usage(str(exc)) from None
+        raise fail(str(exc), 2) from None
     except ValidationFailed as failed:
         _print_report(failed.report)
         _err.print("[red]nothing imported[/red]: fix the errors above and import again")
@@ -244,7 +239,7 @@ def versions(dataset: Annotated[str, typer.Argument(help="Dataset name, e.g. ES.
     try:
         chain = open_store().versions(dataset)
     except StoreError as exc:
-        raise _usage(str(exc)) from None
+        raise fail(str(exc), 2) from None
     # One short block per version: the lineage reads top (newest) to bottom (first).
     for v in chain:
         parent = f"parent {v.parent}" if v.parent else "first version"
@@ -283,7 +278,7 @@ def show(
     try:
         table = open_store().read(dataset, version=version, contracts=_long_symbols(contract))
     except StoreError as exc:
-        raise _usage(str(exc)) from None
+        raise fail(str(exc), 2) from None
     out = Table(*table.column_names)
     for row in table.slice(0, head).to_pylist():
         out.add_row(*(_cell(v) for v in row.values()))
@@ -314,11 +309,11 @@ def export(
     import pyarrow.parquet as pq
 
     if output.suffix not in (".csv", ".parquet"):
-        raise _usage(f"{output}: the file name must end in .csv or .parquet")
+        raise fail(f"{output}: the file name must end in .csv or .parquet", 2)
     try:
         table = open_store().read(dataset, version=version, contracts=_long_symbols(contract))
     except StoreError as exc:
-        raise _usage(str(exc)) from None
+        raise fail(str(exc), 2) from None
     if output.suffix == ".csv":
         pacsv.write_csv(table, output)
     else:

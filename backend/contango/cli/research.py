@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from contango.cli.console import err as _err
+from contango.cli.console import fail
+from contango.cli.console import out as _out
 from contango.data.continuous import ContinuousError
 from contango.data.store import StoreError
 from contango.engine.backtest_config import ConfigError
@@ -36,9 +38,6 @@ from contango.services.research import (
     write_sweep_report,
     write_walkforward_report,
 )
-
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigArg = Annotated[
     Path,
@@ -58,19 +57,13 @@ RankOpt = Annotated[
 ]
 
 
-def _fail(lines: list[str] | str, code: int) -> typer.Exit:
-    for line in [lines] if isinstance(lines, str) else lines:
-        _err.print(f"[red]error[/red] {escape(line)}")
-    return typer.Exit(code)
-
-
 def _read(path: Path) -> ResearchConfig:
     if not path.is_file():
-        raise _fail(f"no configuration file {path}", 2)
+        raise fail(f"no configuration file {path}", 2)
     try:
         config, _ = parse_research_config(path.read_text(encoding="utf-8"), str(path))
     except ConfigError as exc:
-        raise _fail(exc.problems, 2) from None
+        raise fail(exc.problems, 2) from None
     return config
 
 
@@ -79,7 +72,7 @@ def _check_params(config: ResearchConfig) -> None:
     try:
         param_sets(config)
     except ResearchError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 def _load(config: ResearchConfig) -> LoadedData:
@@ -87,9 +80,9 @@ def _load(config: ResearchConfig) -> LoadedData:
         with _err.status("loading markets"):
             return load_data(config.backtest)
     except (DataLoadError, StoreError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except ContinuousError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
 
 
 @contextmanager
@@ -115,12 +108,12 @@ def _run_errors() -> Iterator[None]:
     try:
         yield
     except ResearchError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except StrategyError as exc:
         _err.print(escape(exc.traceback_text))
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except ValueError as exc:  # data or targets the engine refuses
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
 
 
 def _fmt(value: object) -> str:
@@ -181,7 +174,7 @@ def sweep(
     config = _read(config_path)
     metric = rank_by or config.sweep.objective
     if metric not in OBJECTIVES:
-        raise _fail(f"--rank-by {metric!r}: unknown metric; one of {', '.join(OBJECTIVES)}", 2)
+        raise fail(f"--rank-by {metric!r}: unknown metric; one of {', '.join(OBJECTIVES)}", 2)
     if rank_by is not None:
         config = config.model_copy(
             update={"sweep": config.sweep.model_copy(update={"objective": metric})}
@@ -204,7 +197,7 @@ def walkforward(config_path: ConfigArg, out: OutOpt = None) -> None:
     stable the choice was."""
     config = _read(config_path)
     if config.walkforward is None:
-        raise _fail(f"{config_path}: a walkforward: block is required", 2)
+        raise fail(f"{config_path}: a walkforward: block is required", 2)
     _check_params(config)
     loaded = _load(config)
     with _run_errors(), _bar("walk-forward windows") as step:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,6 +29,8 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
+from contango.cli.console import err as _err
+from contango.cli.console import out as _out
 from contango.data.registry import UnknownRootError, get_registry
 from contango.data.samples.load import (
     DEFAULT_END,
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
     from contango.data.store import DatasetSummary
 
 app = typer.Typer(help="Generate and load the bundled sample data.", no_args_is_help=True)
-
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _roots(text: str | None) -> list[str] | None:

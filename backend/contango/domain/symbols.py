@@ -111,7 +111,7 @@ def format_symbol(contract: FuturesContract, digits: YearDigits = 2) -> str:
     if digits == 4:
         return contract.long_symbol
     if digits == 2:
-        return f"{contract.root}{contract.month.letter}{contract.year % 100:02d}"
+        return contract.symbol
     if digits == 1:
         return f"{contract.root}{contract.month.letter}{contract.year % 10}"
     raise ValueError(f"digits must be 1, 2 or 4, got {digits!r}")

@@ -73,30 +73,39 @@ def _midnight_ns(day: date) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def _outgoing_opens(dataset: str, version: str, ts: I64, contract: list[str]) -> F64:
+def _contract_codes(column: pa.ChunkedArray) -> tuple[I64, tuple[str, ...]]:
+    """Each bar's contract as an index into the contract names, in order of first appearance."""
+    symbols = column.combine_chunks()
+    if pa.types.is_dictionary(symbols.type):
+        symbols = symbols.dictionary_decode()
+    encoded = symbols.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, tuple(encoded.dictionary.to_pylist())
+
+
+def _outgoing_opens(dataset: str, version: str, ts: I64, codes: I64, names: tuple[str, ...]) -> F64:
     """The open of the contract held before each roll, on the roll bar itself."""
-    roll = np.zeros(ts.shape[0], dtype=bool)
-    roll[1:] = np.array(contract[1:]) != np.array(contract[:-1])
     out = np.full(ts.shape[0], np.nan)
-    rows = np.flatnonzero(roll)
+    rows = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     if rows.size == 0:
         return out
-    outgoing = sorted({contract[i - 1] for i in rows})
+    outgoing = codes[rows - 1]
     chain = open_store().read(
-        dataset, version=version, contracts=outgoing, columns=["ts", "contract", "open"]
+        dataset,
+        version=version,
+        contracts=sorted({names[c] for c in outgoing}),
+        columns=["ts", "contract", "open"],
     )
-    lookup = {
-        (c, int(t)): o
-        for c, t, o in zip(
-            chain.column("contract").to_pylist(),
-            pc.cast(chain.column("ts"), pa.int64()).to_pylist(),
-            chain.column("open").to_pylist(),
-            strict=True,
-        )
-    }
-    for i in rows:
-        value = lookup.get((contract[i - 1], int(ts[i])))
-        out[i] = np.nan if value is None else value
+    chain_ts = pc.cast(chain.column("ts"), pa.int64()).to_numpy().astype(np.int64)
+    chain_open = chain.column("open").to_numpy(zero_copy_only=False).astype(np.float64)
+    chain_symbols = np.asarray(chain.column("contract").to_numpy(zero_copy_only=False))
+    for code in np.unique(outgoing):  # one pass per rolled-out contract, not per bar
+        own = np.flatnonzero(chain_symbols == names[code])
+        wanted = rows[outgoing == code]
+        at = np.searchsorted(chain_ts[own], ts[wanted])
+        found = at < own.size
+        found[found] = chain_ts[own[at[found]]] == ts[wanted[found]]
+        out[wanted[found]] = chain_open[own[at[found]]]
     return out
 
 
@@ -122,24 +131,24 @@ def load_market(
             for c in ("open", "high", "low", "close", "volume")
         ]
     )
-    symbols = table.column("contract").to_pylist()
-    names = tuple(dict.fromkeys(symbols))
-    index = {name: i for i, name in enumerate(names)}
-    registry = get_registry()
-    expiry = {
-        s: _midnight_ns(last_trade_date(spec, registry.parse(s))) + _NS_PER_DAY - 1 for s in names
-    }
+    codes, names = _contract_codes(table.column("contract"))
+    if contracts_mode:
+        registry = get_registry()
+        # The last nanosecond of each contract's last trade day, per contract (not per bar).
+        last_days = [last_trade_date(spec, registry.parse(s)) for s in names]
+        expiry = np.array([_midnight_ns(d) + _NS_PER_DAY - 1 for d in last_days], dtype=np.int64)
+        roll_price = _outgoing_opens(built.dataset, built.version, ts, codes, names)
+        expiry_ns = expiry[codes]
+    else:
+        roll_price = np.full(ts.shape[0], np.nan)
+        expiry_ns = np.full(ts.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
     return MarketSeries(
         ts=ts,
         ohlcv=ohlcv,
-        contract=np.array([index[s] for s in symbols], dtype=np.int64),
+        contract=codes,
         names=names,
-        roll_price=_outgoing_opens(built.dataset, built.version, ts, symbols)
-        if contracts_mode
-        else np.full(ts.shape[0], np.nan),
-        expiry_ns=np.array([expiry[s] for s in symbols], dtype=np.int64)
-        if contracts_mode
-        else np.full(ts.shape[0], np.iinfo(np.int64).max, dtype=np.int64),
+        roll_price=roll_price,
+        expiry_ns=expiry_ns,
         dataset=built.dataset,
         version=built.version,
     )
