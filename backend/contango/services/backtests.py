@@ -23,6 +23,7 @@ from contango.engine.backtest_config import (
     parse_config,
 )
 from contango.engine.bootstrap import BootstrapResult, bootstrap_metrics
+from contango.engine.config import SimulationConfig
 from contango.engine.metrics import (
     EquityCurve,
     PerformanceMetrics,
@@ -103,19 +104,23 @@ def metrics_of(result: BacktestResult, loaded: LoadedData) -> PerformanceMetrics
     return compute_metrics(curve, trades_from_records(result.trades), result.markets)
 
 
+def simulation_for(config: BacktestConfig) -> SimulationConfig:
+    """The simulation settings, in actual-contract mode when any market trades contracts."""
+    contracts_mode = any(m.mode == "contracts" for m in config.markets)
+    return config.simulation.model_copy(
+        update={"contract_mode": "contracts" if contracts_mode else "continuous"}
+    )
+
+
 def run_plan(plan: BacktestPlan, loaded: LoadedData) -> BacktestRun:
     """Run the engine on loaded data; raises the engine's StrategyError if the strategy fails."""
     config = plan.config
-    contracts_mode = any(m.mode == "contracts" for m in config.markets)
-    simulation = config.simulation.model_copy(
-        update={"contract_mode": "contracts" if contracts_mode else "continuous"}
-    )
     result = run_backtest(
         loaded.bars,
         loaded.specs,
         strategy=plan.strategy,
         params=plan.params,
-        config=simulation,
+        config=simulation_for(config),
         contracts=loaded.contracts,
         fx=loaded.fx,
         data_versions=loaded.data_versions,

@@ -39,7 +39,7 @@ from contango.research.sweep import (
     rank_trials,
     run_chunked_sweep,
 )
-from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_id
+from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_ids
 from contango.research.walkforward import (
     MarketData,
     WalkForwardResult,
@@ -47,6 +47,7 @@ from contango.research.walkforward import (
     run_walkforward,
 )
 from contango.services.backtest_data import LoadedData
+from contango.services.backtests import simulation_for
 from contango.services.trials import record_trials
 
 F64 = npt.NDArray[np.float64]
@@ -70,10 +71,7 @@ class SweepReport:
 
 def simulation_of(config: ResearchConfig) -> SimulationConfig:
     """The simulation settings, in actual-contract mode when any market trades contracts."""
-    contracts_mode = any(m.mode == "contracts" for m in config.backtest.markets)
-    return config.backtest.simulation.model_copy(
-        update={"contract_mode": "contracts" if contracts_mode else "continuous"}
-    )
+    return simulation_for(config.backtest)
 
 
 def market_data(loaded: LoadedData) -> MarketData:
@@ -133,12 +131,14 @@ def _trial_records(
     }
     now = datetime.now(UTC).isoformat(timespec="seconds")
     n_obs = int(result.returns.shape[0] - 1)
+    values_list = [params.model_dump(mode="json") for params in result.params]
     records = []
-    for i, params in enumerate(result.params):
-        values = params.model_dump(mode="json")
+    for i, (values, identity) in enumerate(
+        zip(values_list, trial_ids(values_list, context), strict=True)
+    ):
         records.append(
             TrialRecord(
-                trial_id=trial_id(values, context),
+                trial_id=identity,
                 params=values,
                 sharpe=float(result.sharpe[i]),
                 sharpe_per_bar=float(per_bar[i]),
