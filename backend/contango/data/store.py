@@ -50,6 +50,7 @@ from contango.data.store_versions import DatasetSummary, DatasetVersion, SourceI
 from contango.data.validation import ValidationReport
 from contango.settings import get_settings
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DATASET_NAME_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
@@ -99,12 +100,6 @@ class MarketStore(Protocol):
         ...
 
 
-def _utc(when: datetime | None) -> datetime | None:
-    if when is None:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
 def _ns_to_datetime(ns: int | None) -> datetime | None:
     if ns is None:
         return None
@@ -114,9 +109,12 @@ def _ns_to_datetime(ns: int | None) -> datetime | None:
 
 
 def _datetime_to_ns(when: datetime) -> int:
-    when = when.astimezone(UTC)
-    seconds = int((when - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() // 1)
-    return seconds * 1_000_000_000 + when.microsecond * 1000
+    """Nanoseconds since the epoch; a naive ``when`` is taken as UTC (never as local time)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    # Integer arithmetic: a float of total_seconds() would round microseconds far from 1970.
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
 class PendingCommit:
@@ -326,8 +324,8 @@ class LocalParquetStore:
             chosen.kind,
             chosen.fragments,
             contracts=contracts,
-            start_ns=None if start is None else _datetime_to_ns(_utc(start) or start),
-            end_ns=None if end is None else _datetime_to_ns(_utc(end) or end),
+            start_ns=None if start is None else _datetime_to_ns(start),
+            end_ns=None if end is None else _datetime_to_ns(end),
             columns=columns,
         )
 

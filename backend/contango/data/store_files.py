@@ -332,6 +332,7 @@ def supersede(
     by_contract = {f.contract: f for f in new}
     kept: list[FragmentInfo] = []
     replaced = 0
+    new_ts: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}  # read once per contract
     for old in parents:
         fresh = by_contract.get(old.contract)
         if fresh is None or old.end < fresh.start or fresh.end < old.start:
@@ -340,11 +341,13 @@ def supersede(
         if old.hash == fresh.hash:
             replaced += old.rows
             continue
-        new_ts = _ts_of(folder, fresh)
+        if fresh.contract not in new_ts:
+            new_ts[fresh.contract] = _ts_of(folder, fresh)
+        stamps = new_ts[fresh.contract]
         old_table = pq.read_table(fragment_path(folder, old.hash))
         old_ts = old_table.column("ts").cast(pa.int64()).to_numpy()
-        where = np.clip(np.searchsorted(new_ts, old_ts), 0, new_ts.size - 1)
-        repeated = new_ts[where] == old_ts
+        where = np.clip(np.searchsorted(stamps, old_ts), 0, stamps.size - 1)
+        repeated = stamps[where] == old_ts
         count = int(repeated.sum())
         if count == 0:
             kept.append(old)

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contango.data.calendars import business_days
-from contango.data.schema import PRICE_COLUMNS, REQUIRED
+from contango.data.schema import PRICE_COLUMNS, QUANTITY_COLUMNS, REQUIRED
 from contango.data.store_files import small_codes
 from contango.data.validation import ReportBuilder
 from contango.domain.contracts import ContractSpec
@@ -37,6 +37,7 @@ TICK_TOLERANCE = 1e-6  # in ticks: float64 prices such as 75.23 are 7522.9999999
 _NS_PER_DAY = 86_400 * 1_000_000_000
 _MAD_TO_SIGMA = 1.4826
 _RECENT_MOVES = 256
+_SPIKE_MESSAGE = "jumps {value:+.4f} in log terms and comes straight back"
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -168,10 +169,7 @@ class BatchChecks:
         )
 
     def _quantities(self, table: pa.Table, rows: I64) -> None:
-        names = (
-            ("volume", "open_interest") if self.kind == "bars" else ("size", "bid_size", "ask_size")
-        )
-        for name in names:
+        for name in QUANTITY_COLUMNS[self.kind]:
             column = table.column(name)
             if name in REQUIRED[self.kind] and column.null_count:
                 missing = column.is_null().to_numpy(zero_copy_only=False)
@@ -310,7 +308,7 @@ class BatchChecks:
             if pending is not None and big[s] and np.sign(ret[s]) != np.sign(pending[1]):
                 self.out.add(
                     "price_spike",
-                    self._spike_text(pending[1]),
+                    _SPIKE_MESSAGE.format(value=pending[1]),
                     row=pending[0],
                     column=column,
                     contract=name,
@@ -325,13 +323,9 @@ class BatchChecks:
             g.rows,
             column=column,
             values=ret,
-            message="jumps {value:+.4f} in log terms and comes straight back",
+            message=_SPIKE_MESSAGE,
             contracts=g.contracts,
         )
-
-    @staticmethod
-    def _spike_text(ret: float) -> str:
-        return f"jumps {ret:+.4f} in log terms and comes straight back"
 
     # -- whole-file checks ------------------------------------------------------------------
     def finish(self) -> None:

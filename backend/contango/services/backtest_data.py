@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from contango.data.calendars import last_trade_date
 from contango.data.continuous import ContinuousError
+from contango.data.continuous_chain import date_to_ns
 from contango.data.continuous_store import load_continuous
 from contango.data.registry import get_registry
 from contango.data.store import StoreError, open_store
@@ -67,10 +68,6 @@ class LoadedData:
     contracts: ContractPanel | None
     fx: dict[str, F64]
     data_versions: dict[str, str]
-
-
-def _midnight_ns(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
 def _contract_codes(column: pa.ChunkedArray) -> tuple[I64, tuple[str, ...]]:
@@ -136,7 +133,7 @@ def load_market(
         registry = get_registry()
         # The last nanosecond of each contract's last trade day, per contract (not per bar).
         last_days = [last_trade_date(spec, registry.parse(s)) for s in names]
-        expiry = np.array([_midnight_ns(d) + _NS_PER_DAY - 1 for d in last_days], dtype=np.int64)
+        expiry = np.array([date_to_ns(d) + _NS_PER_DAY - 1 for d in last_days], dtype=np.int64)
         roll_price = _outgoing_opens(built.dataset, built.version, ts, codes, names)
         expiry_ns = expiry[codes]
     else:

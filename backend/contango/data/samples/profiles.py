@@ -266,9 +266,6 @@ def profile_for(spec: ContractSpec) -> MarketProfile:
         notional = max(spec.initial_margin, 1.0) / _MARGIN_SHARE.get(spec.sector, 0.07)
         values["level"] = notional / spec.point_value
         values["level_point_value"] = spec.point_value
-    if "daily_volume" not in values:
-        values["daily_volume"] = 50_000.0
-        values["open_interest"] = 150_000.0
     ints = {"listing_months", "roll_lead_days"}
     floats = {k: float(v) for k, v in values.items() if k not in ints}
     profile = MarketProfile(
