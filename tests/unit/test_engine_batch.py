@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import engine_twins as twins
 import numpy as np
 import numpy.typing as npt
 import pytest
@@ -42,23 +43,9 @@ F64 = npt.NDArray[np.float64]
 DAY_NS = 86_400_000_000_000
 START_NS = 1_704_153_600_000_000_000  # 2024-01-02 00:00 UTC
 NAN = math.nan
-ES = MarketSpec(
-    name="ES",
-    point_value=50.0,
-    tick_size=0.25,
-    initial_margin=12_000.0,
-    maintenance_margin=11_000.0,
-    commission=2.25,
-    exchange_fee=1.38,
-)
-CL = MarketSpec(
-    name="CL",
-    point_value=1_000.0,
-    tick_size=0.01,
-    initial_margin=6_000.0,
-    maintenance_margin=5_500.0,
-    commission=2.0,
-)
+# The twins' real ES and CL specifications, with fees so that trade figures carry costs.
+ES = twins.ES.model_copy(update={"commission": 2.25, "exchange_fee": 1.38})
+CL = twins.CL.model_copy(update={"commission": 2.0})
 
 
 def walk_bars(n: int, seed: int, *, holes: bool = True, markets: tuple[str, ...] = ("ES",)) -> Bars:

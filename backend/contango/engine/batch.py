@@ -34,7 +34,7 @@ from contango.engine.metrics import (
     trades_from_records,
     years_between,
 )
-from contango.engine.run import run_backtest, sizing_context, strategy_targets
+from contango.engine.run import check_targets, run_backtest, sizing_context, strategy_targets
 from contango.engine.strategy import SizingContext, VectorStrategy
 from contango.engine.templates.ma_crossover import MACrossover
 
@@ -255,18 +255,11 @@ def _kernel_inputs(
 
 
 def _checked_targets(targets: F64, bars: Bars, trial: int) -> F64:
-    array = np.asarray(targets, dtype=np.float64)
-    if array.shape != (bars.n_bars, bars.n_markets):
-        raise ValueError(
-            f"trial {trial}: targets have shape {array.shape}, expected (n_bars, n_markets) = "
-            f"({bars.n_bars}, {bars.n_markets})"
-        )
-    if np.isinf(array).any():
-        t, j = (int(v) for v in np.argwhere(np.isinf(array))[0])
-        raise ValueError(
-            f"trial {trial}: targets are infinite at bar {t}, market {bars.markets[j]}"
-        )
-    return array
+    """:func:`~contango.engine.run.check_targets`, its error naming the trial."""
+    try:
+        return check_targets(targets, bars)
+    except ValueError as exc:
+        raise ValueError(f"trial {trial}: {exc}") from exc
 
 
 def run_fused(

@@ -11,6 +11,7 @@ Order types, time in force and the intrabar fill rules are documented in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -335,4 +336,4 @@ def run_events(
         seed=seed,
         contracts=contracts,
     )
-    return BacktestResult(**{**result.__dict__, "orders": _orders_frame(ctx._book, bars.markets)})
+    return dataclasses.replace(result, orders=_orders_frame(ctx._book, bars.markets))

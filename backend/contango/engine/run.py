@@ -86,7 +86,8 @@ def strategy_targets(
         ) from exc
 
 
-def _check_targets(targets: F64, bars: Bars) -> F64:
+def check_targets(targets: F64, bars: Bars) -> F64:
+    """``targets`` as a contiguous float64 ``(n_bars, n_markets)`` array with no infinities."""
     array = np.ascontiguousarray(targets, dtype=np.float64)
     if array.shape != (bars.n_bars, bars.n_markets):
         raise ValueError(
@@ -192,7 +193,7 @@ def run_backtest(
         chosen = params if params is not None else strategy.Params()
         targets = strategy_targets(strategy, bars, chosen, sizing_context(data, mk, config.capital))
     assert targets is not None  # for the type checker: set by one branch above
-    orders = _check_targets(targets, bars)
+    orders = check_targets(targets, bars)
     while True:
         simulate_nb(data, mk, build_params(config), state, orders, new_book(0))
         if records_needed(state) <= capacity:

@@ -70,7 +70,7 @@ def fill_nb(
     j: int, qty: float, price: float, slip_px: float, pv: float, fee: float,
     pos: F64, avg: F64, mark: F64, tr_gross: F64, tr_fees: F64, acc: F64,
 ) -> None:  # fmt: skip
-    """``executefill_nb`` without records: cash, position, average entry, trade sums."""
+    """``execute_fill_nb`` without records: cash, position, average entry, trade sums."""
     side = 1.0 if qty > 0 else -1.0
     px = price + side * slip_px
     n = abs(qty)

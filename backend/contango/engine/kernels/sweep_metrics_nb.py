@@ -77,11 +77,18 @@ def _leaf_nb(a: F64, lo: int, n: int, mode: int, mean: float, state: F64) -> tup
         return _leaf_spread(x, n, mean)
     if mode == 2:
         return _leaf_equity(x, n, state), 0.0
+    return _leaf_sum(x, n), 0.0
+
+
+@njit(cache=True, inline="always")
+def _leaf_sum(x: F64, n: int) -> float:
+    """Sum of ``x[:n]`` as NumPy's pairwise leaf adds it: 8 interleaved accumulators, then the
+    tail (below 8 values, a plain left-to-right sum)."""
     if n < 8:
         res = 0.0
         for i in range(n):
             res += x[i]
-        return res, 0.0
+        return res
     r0, r1, r2, r3, r4, r5, r6, r7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
     last = n - n % 8
     for b in range(8, last, 8):
@@ -96,7 +103,7 @@ def _leaf_nb(a: F64, lo: int, n: int, mode: int, mean: float, state: F64) -> tup
     res = _fold8((r0, r1, r2, r3, r4, r5, r6, r7))
     for i in range(last, n):
         res += x[i]
-    return res, 0.0
+    return res
 
 
 @njit(cache=True, inline="always")
@@ -168,26 +175,7 @@ def _leaf_equity(x: F64, n: int, state: F64) -> float:
     for i in range(n):
         peak, worst = _drawdown_step(x[i], peak, worst)
     state[0], state[1] = peak, worst
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += x[i]
-        return res
-    r0, r1, r2, r3, r4, r5, r6, r7 = x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]
-    last = n - n % 8
-    for b in range(8, last, 8):
-        r0 += x[b]
-        r1 += x[b + 1]
-        r2 += x[b + 2]
-        r3 += x[b + 3]
-        r4 += x[b + 4]
-        r5 += x[b + 5]
-        r6 += x[b + 6]
-        r7 += x[b + 7]
-    res = _fold8((r0, r1, r2, r3, r4, r5, r6, r7))
-    for i in range(last, n):
-        res += x[i]
-    return res
+    return _leaf_sum(x, n)
 
 
 @njit(cache=True)
