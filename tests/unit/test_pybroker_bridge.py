@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pybroker_markets import CL, ES
 
 from contango.data.continuous_store import ContinuousRequestError
 from contango.data.samples.load import load_samples
 from contango.domain.rolls import Adjustment, CalendarRoll
-from contango.engine.config import MarketSpec, SimulationConfig
+from contango.engine.config import SimulationConfig
 from contango.integrations.pybroker_bridge import (
     PerContractFees,
     PointValueScaling,
@@ -27,25 +28,6 @@ from contango.integrations.pybroker_bridge import (
 )
 from contango.integrations.pybroker_bridge import pybroker as pb
 from contango.integrations.pybroker_source import ContangoDataSource, load_continuous_bars
-
-ES = MarketSpec(
-    name="ES",
-    point_value=50.0,
-    tick_size=0.25,
-    initial_margin=15_000.0,
-    maintenance_margin=13_500.0,
-    commission=2.0,
-    exchange_fee=0.5,
-)
-CL = MarketSpec(
-    name="CL",
-    point_value=1_000.0,
-    tick_size=0.01,
-    initial_margin=6_000.0,
-    maintenance_margin=5_500.0,
-    commission=2.5,
-    exchange_fee=0.6,
-)
 
 
 def _ts(n: int) -> np.ndarray:

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pybroker_markets import CL, ES
 
 from contango.data.samples.load import load_samples
 from contango.domain.rolls import Adjustment, CalendarRoll
 from contango.engine.bars import Bars
-from contango.engine.config import MarketSpec, SimulationConfig
+from contango.engine.config import SimulationConfig
 from contango.engine.templates.ma_crossover import MACrossoverParams
 from contango.integrations.pybroker_crosscheck import (
     CENT,
@@ -26,24 +27,6 @@ from contango.integrations.pybroker_crosscheck import (
     ma_crossover_execution,
 )
 
-ES = MarketSpec(
-    name="ES",
-    point_value=50.0,
-    tick_size=0.25,
-    initial_margin=15_000.0,
-    maintenance_margin=13_500.0,
-    commission=2.0,
-    exchange_fee=0.5,
-)
-CL = MarketSpec(
-    name="CL",
-    point_value=1_000.0,
-    tick_size=0.01,
-    initial_margin=6_000.0,
-    maintenance_margin=5_500.0,
-    commission=2.5,
-    exchange_fee=0.6,
-)
 RICH = SimulationConfig(capital=10_000_000.0)
 
 

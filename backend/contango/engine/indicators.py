@@ -213,16 +213,16 @@ def price_change(close: F64, lookback: int = 1) -> F64:
     return _per_market(lambda x: x - _lagged(x, lookback), close)
 
 
+def _log_returns_1d(x: F64) -> F64:
+    prev = _lagged(x, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((prev > 0.0) & (x > 0.0), np.log(x / prev), np.nan)
+
+
 def log_returns(close: F64) -> F64:
     """``log(close[t] / close[t-1])`` between consecutive valid bars; NaN on the first bar and
     wherever either price is not positive."""
-
-    def one(x: F64) -> F64:
-        prev = _lagged(x, 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where((prev > 0.0) & (x > 0.0), np.log(x / prev), np.nan)
-
-    return _per_market(one, close)
+    return _per_market(_log_returns_1d, close)
 
 
 def realized_volatility(close: F64, window: int, bars_per_year: float = 252.0) -> F64:
@@ -240,10 +240,7 @@ def realized_volatility(close: F64, window: int, bars_per_year: float = 252.0) -
     scale = float(np.sqrt(bars_per_year))
 
     def one(x: F64) -> F64:
-        prev = _lagged(x, 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where((prev > 0.0) & (x > 0.0), np.log(x / prev), np.nan)
         # A NaN inside the window propagates, so an undefined return never hides in the std.
-        return scale * rolling_std_nb(r, window, 1)
+        return scale * rolling_std_nb(_log_returns_1d(x), window, 1)
 
     return _per_market(one, close)

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from contango.engine.bars import Bars, ContractPanel
 from contango.engine.batch import run_sweep
 from contango.engine.config import MarketSpec, SimulationConfig
-from contango.engine.metrics import max_drawdown_fraction, sharpe_ratio
+from contango.engine.metrics import bar_returns, max_drawdown_fraction, sharpe_ratio
 from contango.engine.run import run_backtest
 from contango.engine.strategy import SizingContext, VectorStrategy
 from contango.research.lookahead import truncate_bars
@@ -208,10 +208,7 @@ def oos_returns(
     if first_oos == 0:  # no bar before the window: the first bar is against the capital
         equity = np.concatenate([[config.capital], equity])
         first_oos = 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prev = equity[first_oos - 1 : -1]
-        out: F64 = np.where(prev > 0, equity[first_oos:] / prev - 1.0, np.nan)
-    return out
+    return bar_returns(equity[first_oos - 1 :])
 
 
 def run_walkforward(

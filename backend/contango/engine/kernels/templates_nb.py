@@ -4,6 +4,9 @@
 on whether a trade was open, which depends on every earlier bar. These loops walk the bars once
 per market and use only bars up to ``t`` to set the value at ``t``. With
 ``NUMBA_DISABLE_JIT=1`` they run as plain Python (the tests run both ways).
+
+``crossover_targets_nb`` is no state machine: it is the moving-average crossover's targets as
+one flat loop, for sweeps that build many parameter sets' targets from shared averages.
 """
 
 from __future__ import annotations
