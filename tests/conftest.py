@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from contango.settings import get_settings
+from pg_databases import PostgresDatabases
 
 SERVICES = {
     "postgres": ("CONTANGO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test", 5432),
@@ -63,3 +64,24 @@ def data_dir(
     get_settings.cache_clear()
     yield folder
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    """Per-test PostgreSQL databases on the test server (see ``tests/pg_databases.py``)."""
+    databases = PostgresDatabases(service_url("postgres"))
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest, data_dir: Path, postgres_databases: PostgresDatabases
+) -> Iterator[str]:
+    """The URL of an empty, migrated metadata database: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{data_dir / 'contango.db'}"
+        return
+    url = postgres_databases.create()
+    yield url
+    postgres_databases.drop(url)

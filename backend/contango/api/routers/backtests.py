@@ -1,0 +1,7 @@
+"""Backtests endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/backtests", tags=["backtests"])

@@ -1,0 +1,7 @@
+"""Strategies endpoints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/strategies", tags=["strategies"])

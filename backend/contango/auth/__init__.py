@@ -1,0 +1,1 @@
+"""Identity and access: passwords, tokens, MFA, single sign-on and the permissions matrix."""
