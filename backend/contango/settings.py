@@ -70,6 +70,12 @@ class Settings(BaseSettings):
             "from the database. Development: generated into `<data_dir>/keys` on first use."
         ),
     )
+    audit_checkpoint_minutes: int = Field(
+        default=5,
+        ge=1,
+        le=1440,
+        description="How often the server signs a checkpoint of the audit chain head.",
+    )
     token_issuer: str = Field(default="contango", description="`iss` of issued access tokens.")
     token_audience: str = Field(default="contango-api", description="`aud` of access tokens.")
     access_token_minutes: int = Field(

@@ -161,7 +161,10 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_jobs_owner_id_users")),
         sa.ForeignKeyConstraint(
-            ["strategy_id"], ["strategies.id"], name=op.f("fk_jobs_strategy_id_strategies")
+            ["strategy_id"],
+            ["strategies.id"],
+            name=op.f("fk_jobs_strategy_id_strategies"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_jobs_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contango.research.overfitting import (
+    _cscv_plan,
     deflated_sharpe_of_returns,
     deflated_sharpe_ratio,
     expected_max_sharpe,
@@ -299,3 +300,15 @@ def test_compiled_sharpe_per_bar_equals_its_numpy_twin(seed: int, bars: int, n: 
     np.testing.assert_allclose(
         sharpe_per_bar(returns), sharpe_per_bar_reference(returns), rtol=1e-12, atol=1e-15
     )
+
+
+@pytest.mark.parametrize(("n_blocks", "group"), [(2, 8), (6, 4), (16, 8), (16, 4)])
+def test_cscv_plan_pairs_each_combination_once_with_its_complement(
+    n_blocks: int, group: int
+) -> None:
+    plan = _cscv_plan(n_blocks, group)
+    pairs = plan.pairs
+    assert sorted(pairs.ravel().tolist()) == list(range(math.comb(n_blocks, n_blocks // 2)))
+    for a, b in pairs:
+        assert not np.any(plan.chosen[a] & plan.chosen[b])  # disjoint halves ...
+        assert np.all(plan.chosen[a] | plan.chosen[b])  # ... covering every block

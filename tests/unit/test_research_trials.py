@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,3 +177,42 @@ def test_trial_id_is_the_hash_of_the_sorted_compact_json() -> None:
     context = {"start": "2020-01-01", "end": "None"}
     assert trial_id({"slow": 100, "fast": 5}, context) == expected
     assert trial_ids([{"slow": 100, "fast": 5}], context) == [expected]
+
+
+_APPEND_ONE_BY_ONE = """
+import math, sys
+from pathlib import Path
+from contango.research.trials import TrialKey, TrialRecord, trial_id
+from contango.services.trials import record_trials
+import time
+folder, first = Path(sys.argv[1]), int(sys.argv[2])
+key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+(folder / f"ready-{first}").touch()
+while not (folder / "go").exists():  # both start appending at the same moment
+    time.sleep(0.001)
+for fast in range(first, first + 100):
+    params = {"fast_window": fast, "slow_window": 100}
+    record = TrialRecord(trial_id=trial_id(params, {}), params=params, sharpe=0.1,
+                         sharpe_per_bar=0.1 / math.sqrt(252), n_obs=500, sweep_id=str(first),
+                         recorded_at="2026-01-02T00:00:00+00:00")
+    record_trials(key, [record], folder)
+"""
+
+
+def test_two_processes_recording_the_same_key_at_once_lose_no_trial(tmp_path: Path) -> None:
+    """Each process appends 100 trials one at a time; unlocked, a write that read the log
+    before the other's rename would drop the other's trials."""
+    children = [
+        subprocess.Popen([sys.executable, "-c", _APPEND_ONE_BY_ONE, str(tmp_path), str(first)])
+        for first in (0, 1000)
+    ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{first}").exists() for first in (0, 1000)):
+        assert time.monotonic() < deadline, "the recording processes did not start"
+        assert all(child.poll() is None for child in children), "a recording process died"
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    assert [child.wait(timeout=120) for child in children] == [0, 0]
+    log = load_trial_log(TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"}), tmp_path)
+    fasts = sorted(r.params["fast_window"] for r in log.records)
+    assert fasts == [*range(100), *range(1000, 1100)]

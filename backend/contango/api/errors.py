@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from contango.services.errors import ServiceError, ThrottledError
+from contango.errors import ServiceError, ThrottledError
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://contango.dev/problems/"
@@ -53,7 +53,7 @@ _HTTP_SLUGS = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
-    409: ("conflict", "ConflictError"),
+    409: ("conflict", "Conflict"),
     413: ("too-large", "Content too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "Invalid input"),

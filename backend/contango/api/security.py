@@ -12,32 +12,82 @@ access token expires, and the role comes from the user row, so a changed role ap
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contango.api.deps import Context, Session
 from contango.auth.rbac import Permission, Principal, Role
+from contango.auth.sessions import IssuedTokens
+from contango.auth.sessions import csrf_token as _session_csrf_token
 from contango.auth.tokens import TokenError
 from contango.db.models import AuthSession, User
-from contango.services.errors import NotAuthenticatedError, PermissionDeniedError
+from contango.errors import NotAuthenticatedError, PermissionDeniedError
+from contango.settings import Settings
 
 ACCESS_COOKIE = "contango_access"
 REFRESH_COOKIE = "contango_refresh"
 CSRF_COOKIE = "contango_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS_COOKIE_PATH = "/"
+REFRESH_COOKIE_PATH = "/api/v1/auth"
 
 bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login.")
 
 
 def csrf_token(secret: bytes, session_id: str) -> str:
     """The CSRF token bound to one session."""
-    return hmac.new(secret, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+    return _session_csrf_token(secret, session_id)
+
+
+def set_session_cookies(
+    response: Response, issued: IssuedTokens, settings: Settings, secret: bytes
+) -> None:
+    """Hand a session to a browser: httpOnly token cookies and the readable CSRF cookie.
+
+    SameSite=Strict keeps the browser from sending them on cross-site requests at all; the
+    refresh token goes only to ``/api/v1/auth`` so ordinary API calls never carry it.
+    """
+    now = datetime.now(UTC)
+    access_age = max(1, int((issued.access_expires_at - now).total_seconds()))
+    session_age = max(1, int((issued.refresh_expires_at - now).total_seconds()))
+    common: dict[str, Any] = {"secure": settings.cookie_secure, "samesite": "strict"}
+    response.set_cookie(
+        ACCESS_COOKIE,
+        issued.access_token,
+        max_age=access_age,
+        path=ACCESS_COOKIE_PATH,
+        httponly=True,
+        **common,
+    )
+    response.set_cookie(
+        REFRESH_COOKIE,
+        issued.refresh_token,
+        max_age=session_age,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        **common,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf_token(secret, str(issued.session_id)),
+        max_age=session_age,
+        path=ACCESS_COOKIE_PATH,
+        httponly=False,
+        **common,
+    )
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    """Remove the session cookies from the browser (logout, or a refused refresh)."""
+    common: dict[str, Any] = {"secure": settings.cookie_secure, "samesite": "strict"}
+    response.delete_cookie(ACCESS_COOKIE, path=ACCESS_COOKIE_PATH, httponly=True, **common)
+    response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH, httponly=True, **common)
+    response.delete_cookie(CSRF_COOKIE, path=ACCESS_COOKIE_PATH, httponly=False, **common)
 
 
 async def current_principal(

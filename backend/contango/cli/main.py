@@ -24,6 +24,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "data": ("contango.cli.data", "Import, validate and read market data."),
     "samples": ("contango.cli.samples", "Generate and load the bundled sample data."),
     "backtest": ("contango.cli.backtest", "Run backtests."),
+    "audit": ("contango.cli.audit", "Verify, export and checkpoint the audit log."),
 }
 
 

@@ -331,6 +331,8 @@ def run_events(
         state,
         bars,
         config,
+        data=data,
+        mk=mk,
         run_config=run_config,
         data_versions=data_versions,
         seed=seed,

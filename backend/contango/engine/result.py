@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from contango.engine.kernels import records_nb as rec
+from contango.engine.kernels.series_nb import margin_from_positions_nb, positions_from_fills_nb
 
 if TYPE_CHECKING:  # pandas and pyarrow load on first use: a backtest alone never needs them
     import pandas as pd
@@ -26,17 +28,29 @@ I64 = npt.NDArray[np.int64]
 Records = npt.NDArray[np.void]
 
 
+class MarginBasis(NamedTuple):
+    """What the initial margin held at each close is rebuilt from, besides the positions."""
+
+    initial_margin: F64  # (m,) per contract, in each market's own currency
+    fx: F64  # (n, k) account currency per unit of currency k, as the simulator used it
+    fx_col: I64  # (m,) column of ``fx`` per market, -1 for the account currency
+
+
 @dataclass(frozen=True, kw_only=True, eq=False)
 class BacktestResult:
-    """Per-bar series have shape ``(n,)`` (positions ``(n, m)``); money in account currency."""
+    """Per-bar series have shape ``(n,)`` (positions ``(n, m)``); money in account currency.
+
+    ``positions`` and ``margin`` are rebuilt from the fills the first time they are read
+    (bit for bit what the simulator held, see ``series_nb``): most callers never read them,
+    and recording them bar by bar made long runs slower.
+    """
 
     ts: I64
     markets: tuple[str, ...]
     equity: F64
     cash: F64
-    margin: F64  # initial-margin requirement held at each close
     exposure: F64  # gross notional at each close
-    positions: F64
+    margin_basis: MarginBasis
     fills: Records
     trades: Records
     rejections: Records
@@ -52,6 +66,30 @@ class BacktestResult:
     data_versions: dict[str, str] = field(default_factory=dict)
     contract_names: tuple[tuple[str, ...], ...] = ()
     orders: pd.DataFrame | None = None  # event-driven runs: the order book at the end
+
+    @cached_property
+    def positions(self) -> F64:
+        """Signed contracts held at each close, ``(n, m)``."""
+        out = np.empty((self.ts.shape[0], len(self.markets)))
+        fills = self.fills
+        positions_from_fills_nb(
+            np.ascontiguousarray(fills["bar"]),
+            np.ascontiguousarray(fills["market"]),
+            np.ascontiguousarray(fills["qty"]),
+            np.empty(len(self.markets)),
+            out,
+        )
+        out.flags.writeable = False  # cached and shared by every later read
+        return out
+
+    @cached_property
+    def margin(self) -> F64:
+        """Initial-margin requirement of the positions held at each close, ``(n,)``."""
+        basis = self.margin_basis
+        out = np.empty(self.ts.shape[0])
+        margin_from_positions_nb(self.positions, basis.initial_margin, basis.fx, basis.fx_col, out)
+        out.flags.writeable = False
+        return out
 
     def _stamp(self, bars: npt.NDArray[np.int64]) -> pd.Series:
         import pandas as pd  # loaded on first use

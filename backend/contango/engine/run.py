@@ -36,7 +36,7 @@ from contango.engine.kernels.state_nb import (
     new_state,
     records_needed,
 )
-from contango.engine.result import BacktestResult
+from contango.engine.result import BacktestResult, MarginBasis
 from contango.engine.strategy import SizingContext, VectorStrategy
 
 F64 = npt.NDArray[np.float64]
@@ -118,6 +118,8 @@ def collect_result(
     bars: Bars,
     config: SimulationConfig,
     *,
+    data: SimData,
+    mk: MarketConsts,
     run_config: Mapping[str, Any] | None,
     data_versions: Mapping[str, str] | None,
     seed: int,
@@ -135,9 +137,8 @@ def collect_result(
         markets=tuple(bars.markets),
         equity=state.equity,
         cash=state.cash,
-        margin=state.margin,
         exposure=state.exposure,
-        positions=state.positions,
+        margin_basis=MarginBasis(mk.initial_margin, data.fx, mk.fx_col),
         fills=_trimmed(state.fills, int(counts[rec.N_FILLS])),
         trades=_trimmed(state.trades, int(counts[rec.N_TRADES])),
         rejections=_trimmed(state.rejects, int(counts[rec.N_REJECTS])),
@@ -204,6 +205,8 @@ def run_backtest(
         state,
         bars,
         config,
+        data=data,
+        mk=mk,
         run_config=run_config,
         data_versions=data_versions,
         seed=seed,

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain, combinations
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +46,7 @@ from contango.research.overfitting_nb import (
 )
 
 F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
 
@@ -236,6 +239,39 @@ def _in_sample_blocks(n_blocks: int) -> npt.NDArray[np.bool_]:
     return chosen
 
 
+class _CscvPlan(NamedTuple):
+    """The combinations of a CSCV over ``S`` blocks, as the kernel takes them."""
+
+    chosen: npt.NDArray[np.bool_]  # C x S: in-sample blocks
+    is_codes: I64  # C x groups: the in-sample subset of each group of blocks
+    pairs: I64  # (C / 2) x 2: each combination with its complement
+
+
+@lru_cache(maxsize=8)
+def _cscv_plan(n_blocks: int, group: int) -> _CscvPlan:
+    """The plan for ``n_blocks`` blocks in groups of ``group``; it depends on nothing else,
+    so it is built once per shape (12,870 combinations take milliseconds to enumerate). The
+    arrays are read-only: every caller shares them."""
+    chosen = _in_sample_blocks(n_blocks)
+    blocks = np.arange(n_blocks)
+    weights = np.zeros((n_blocks, -(-n_blocks // group)), dtype=np.int64)
+    weights[blocks, blocks // group] = 1 << (blocks % group)
+    is_codes = chosen.astype(np.int64) @ weights
+    # The complement of an S/2-subset is another S/2-subset: its combination's in-sample half
+    # is this one's out-of-sample half. Matched by the subsets' codes in one sort.
+    flat = is_codes @ (np.int64(1) << (group * np.arange(is_codes.shape[1], dtype=np.int64)))
+    complement = (weights.sum(axis=0) - is_codes) @ (
+        np.int64(1) << (group * np.arange(is_codes.shape[1], dtype=np.int64))
+    )
+    order = np.argsort(flat)
+    partner = order[np.searchsorted(flat, complement, sorter=order)]
+    first = np.flatnonzero(np.arange(partner.size) < partner)
+    pairs = np.stack([first, partner[first]], axis=1).astype(np.int64)
+    for array in (chosen, is_codes, pairs):
+        array.flags.writeable = False
+    return _CscvPlan(chosen=chosen, is_codes=is_codes, pairs=pairs)
+
+
 def _overfit_probability(
     rank: F64, best_oos: F64, n_blocks: int, n_trials: int
 ) -> OverfitProbability:
@@ -269,18 +305,15 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
     # Groups of 8 blocks: 256 tabulated subsets each, 2 additions per half for 16 blocks;
     # beyond 4,096 trials groups of 4 (16 subsets) keep the tables' memory in check.
     group = 8 if r.shape[1] <= 4_096 else 4
-    chosen = _in_sample_blocks(n_blocks)
-    weights = np.zeros((n_blocks, -(-n_blocks // group)), dtype=np.int64)
-    weights[np.arange(n_blocks), np.arange(n_blocks) // group] = 1 << (np.arange(n_blocks) % group)
-    is_codes = chosen.astype(np.int64) @ weights
+    plan = _cscv_plan(n_blocks, group)
     bars = sizes.astype(np.float64)
     _, rank, best_oos = cscv_nb(
         subset_sums_nb(sums, group),
         subset_sums_nb(squares, group),
-        is_codes,
-        weights.sum(axis=0) - is_codes,
-        chosen @ bars,
-        ~chosen @ bars,
+        plan.is_codes,
+        plan.chosen @ bars,
+        ~plan.chosen @ bars,
+        plan.pairs,
     )
     return _overfit_probability(rank, best_oos, n_blocks, r.shape[1])
 

@@ -1,9 +1,10 @@
 """Numba kernels of the Probability of Backtest Overfitting (CSCV, see ``overfitting.py``).
 
 The NumPy twin builds two ``C(S, S/2) x N`` matrices of Sharpe ratios (12,870 x 1,590 for
-16 blocks: 160 MB each) and ranks them; here every combination is one task of a parallel loop
-that keeps ``O(N)`` scratch and writes only its own row of the outputs, so results do not
-depend on the number of threads. Three things make a combination cheap:
+16 blocks: 160 MB each) and ranks them; here a combination and its complement (whose halves
+are the same two, swapped) are one task of a parallel loop that keeps ``O(N)`` scratch and
+writes only those two rows of the outputs, so results do not depend on the number of threads.
+Three things make a combination cheap:
 
 * blocks are gathered in groups of up to 8, and the sums of every subset of a group are
   tabulated once (``subset_sums_nb``), so a half's sums are 2 additions for 16 blocks, not 8;
@@ -151,39 +152,65 @@ def half_sharpe_nb(s: float, q: float, bars: float) -> float:
     return np.nan
 
 
+@njit(cache=True, error_model="numpy")
+def _half_keys_nb(
+    sub_sums: F64, sub_squares: F64, codes: I64, bars: float, s: F64, q: F64, key: F64
+) -> float:
+    """A half's sums, sums of squares and ranking keys; returns the largest key."""
+    _half_sums_nb(sub_sums, sub_squares, codes, s, q)
+    top_key = -np.inf
+    for j in range(s.size):
+        key[j] = _key_nb(s[j], q[j], bars)
+        top_key = max(top_key, key[j])
+    return top_key
+
+
+@njit(cache=True, error_model="numpy")
+def _choose_nb(
+    is_key: F64, top_key: float, oos_key: F64, s: F64, q: F64, oos_bars: float
+) -> tuple[int, float, float]:
+    """The in-sample best (first of equals), its out-of-sample rank and Sharpe ratio."""
+    top = 0
+    while is_key[top] != top_key:
+        top += 1
+    own = oos_key[top]
+    below = 0
+    equal = 0  # counts the trial itself
+    for j in range(oos_key.size):
+        below += oos_key[j] < own
+        equal += oos_key[j] == own
+    return top, below + (equal + 1) / 2.0, half_sharpe_nb(s[top], q[top], oos_bars)
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def cscv_nb(
-    sub_sums: F64, sub_squares: F64, is_codes: I64, oos_codes: I64, is_bars: F64, oos_bars: F64
+    sub_sums: F64,
+    sub_squares: F64,
+    is_codes: I64,
+    is_bars: F64,
+    oos_bars: F64,
+    pairs: I64,
 ) -> tuple[I64, F64, F64]:
     """For each combination (row ``c`` of the ``C x groups`` subset codes): the in-sample best
     trial (the first of equals), its 1-based out-of-sample rank (1 = worst, ties averaged)
-    and its out-of-sample per-bar Sharpe (NaN when flat)."""
+    and its out-of-sample per-bar Sharpe (NaN when flat).
+
+    Each row of ``pairs`` names a combination and its complement, whose in-sample half is the
+    first one's out-of-sample half: one task sums and keys the two halves once and serves
+    both, with the very numbers each would have computed alone (same subset codes, same bar
+    counts), at half the work.
+    """
     n_combos = is_codes.shape[0]
     n = sub_sums.shape[2]
     best = np.zeros(n_combos, dtype=np.int64)
     rank = np.zeros(n_combos)
     oos_sharpe = np.zeros(n_combos)
-    for c in prange(n_combos):
-        s = np.empty(n)
-        q = np.empty(n)
-        key = np.empty(n)
-        _half_sums_nb(sub_sums, sub_squares, is_codes[c], s, q)
-        top_key = -np.inf
-        for j in range(n):
-            key[j] = _key_nb(s[j], q[j], is_bars[c])
-            top_key = max(top_key, key[j])
-        top = 0
-        while key[top] != top_key:
-            top += 1
-        _half_sums_nb(sub_sums, sub_squares, oos_codes[c], s, q)
-        own = _key_nb(s[top], q[top], oos_bars[c])
-        below = 0
-        equal = 0  # counts the trial itself
-        for j in range(n):
-            other = _key_nb(s[j], q[j], oos_bars[c])
-            below += other < own
-            equal += other == own
-        best[c] = top
-        rank[c] = below + (equal + 1) / 2.0
-        oos_sharpe[c] = half_sharpe_nb(s[top], q[top], oos_bars[c])
+    for p in prange(pairs.shape[0]):
+        a, b = pairs[p, 0], pairs[p, 1]
+        s_a, q_a, key_a = np.empty(n), np.empty(n), np.empty(n)
+        s_b, q_b, key_b = np.empty(n), np.empty(n), np.empty(n)
+        top_a = _half_keys_nb(sub_sums, sub_squares, is_codes[a], is_bars[a], s_a, q_a, key_a)
+        top_b = _half_keys_nb(sub_sums, sub_squares, is_codes[b], is_bars[b], s_b, q_b, key_b)
+        best[a], rank[a], oos_sharpe[a] = _choose_nb(key_a, top_a, key_b, s_b, q_b, oos_bars[a])
+        best[b], rank[b], oos_sharpe[b] = _choose_nb(key_b, top_b, key_a, s_a, q_a, oos_bars[b])
     return best, rank, oos_sharpe

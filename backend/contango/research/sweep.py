@@ -13,7 +13,6 @@ than the slow one) are left out and counted, and duplicates are run once.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -28,6 +27,7 @@ from contango.engine.batch import Progress, SweepResult, run_sweep
 from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.strategy import VectorStrategy
 from contango.research.config import LOWER_IS_BETTER, OBJECTIVES, GridRange, SweepConfig, Uniform
+from contango.research.trials import canonical_json
 
 F64 = npt.NDArray[np.float64]
 
@@ -38,6 +38,10 @@ class ParamSets:
 
     params: tuple[BaseModel, ...]
     rejected: tuple[str, ...]
+    # Per set, as recorded in the trial registry: ``model_dump(mode="json")`` and its
+    # canonical JSON text (the duplicate check and the trial id both use the text).
+    values: tuple[dict[str, Any], ...] = ()
+    texts: tuple[str, ...] = ()
 
 
 def grid_values(grid: list[Any] | GridRange) -> list[Any]:
@@ -85,7 +89,7 @@ def build_param_sets(
             f"the sweep has {len(points) * draws:,} parameter sets, more than max_trials "
             f"({sweep.max_trials:,}); narrow it or raise max_trials"
         )
-    kept: dict[str, BaseModel] = {}
+    kept: dict[str, tuple[BaseModel, dict[str, Any]]] = {}
     rejected: list[str] = []
     for point in points:
         for _ in range(draws):
@@ -96,8 +100,14 @@ def build_param_sets(
                 first = exc.errors()[0]
                 rejected.append(f"{_short(values, sweep)}: {first['msg']}")
                 continue
-            kept.setdefault(json.dumps(model.model_dump(mode="json"), sort_keys=True), model)
-    return ParamSets(params=tuple(kept.values()), rejected=tuple(rejected))
+            dumped = model.model_dump(mode="json")
+            kept.setdefault(canonical_json(dumped), (model, dumped))
+    return ParamSets(
+        params=tuple(model for model, _ in kept.values()),
+        rejected=tuple(rejected),
+        values=tuple(dumped for _, dumped in kept.values()),
+        texts=tuple(kept),
+    )
 
 
 def _short(values: dict[str, Any], sweep: SweepConfig) -> str:

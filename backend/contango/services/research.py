@@ -39,7 +39,7 @@ from contango.research.sweep import (
     rank_trials,
     run_chunked_sweep,
 )
-from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_ids
+from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_ids_of_texts
 from contango.research.walkforward import (
     MarketData,
     WalkForwardResult,
@@ -121,8 +121,14 @@ def periods_per_year(loaded: LoadedData) -> float:
 
 
 def _trial_records(
-    config: ResearchConfig, result: SweepResult, per_bar: F64, sweep_id: str
+    config: ResearchConfig, sets: ParamSets, result: SweepResult, per_bar: F64, sweep_id: str
 ) -> list[TrialRecord]:
+    """One record per trial of ``result``, which ran ``sets.params`` in order: the sets'
+    JSON values and canonical texts, made once when the sets were built, are reused."""
+    if len(sets.texts) != result.n_trials:
+        raise ValueError(
+            f"the sweep ran {result.n_trials} trials for {len(sets.texts)} parameter sets"
+        )
     context = {
         "start": str(config.backtest.start),
         "end": str(config.backtest.end),
@@ -131,23 +137,21 @@ def _trial_records(
     }
     now = datetime.now(UTC).isoformat(timespec="seconds")
     n_obs = int(result.returns.shape[0] - 1)
-    values_list = [params.model_dump(mode="json") for params in result.params]
-    records = []
-    for i, (values, identity) in enumerate(
-        zip(values_list, trial_ids(values_list, context), strict=True)
-    ):
-        records.append(
-            TrialRecord(
-                trial_id=identity,
-                params=values,
-                sharpe=float(result.sharpe[i]),
-                sharpe_per_bar=float(per_bar[i]),
-                n_obs=n_obs,
-                sweep_id=sweep_id,
-                recorded_at=now,
-            )
+    sharpe = result.sharpe.tolist()
+    return [
+        TrialRecord(
+            trial_id=identity,
+            params=values,
+            sharpe=float(sharpe[i]),
+            sharpe_per_bar=float(bar_sharpe),
+            n_obs=n_obs,
+            sweep_id=sweep_id,
+            recorded_at=now,
         )
-    return records
+        for i, (values, identity, bar_sharpe) in enumerate(
+            zip(sets.values, trial_ids_of_texts(sets.texts, context), per_bar.tolist(), strict=True)
+        )
+    ]
 
 
 def _finite(value: float) -> float | None:
@@ -228,13 +232,17 @@ def run_config_sweep(
 ) -> SweepReport:
     """Run the sweep, record its trials, and diagnose the choice of the best."""
     strategy, sets = param_sets(config)
+    # One chunk: here every chunk would run in this process, one after the other, and each
+    # would pay the per-run set-up again (indicators, inputs, threads) and the merge copy.
+    # ``sweep.chunk_size`` is the unit of a distributed run; the result is the same bit for
+    # bit either way (see ``contango.research.sweep``).
     result = run_chunked_sweep(
         loaded.bars,
         loaded.specs,
         strategy=strategy,
         params_list=sets.params,
         config=simulation_of(config),
-        chunk_size=config.sweep.chunk_size,
+        chunk_size=max(len(sets.params), 1),
         workers=sweep_workers(config, loaded),
         progress=progress,
         contracts=loaded.contracts,
@@ -247,7 +255,8 @@ def run_config_sweep(
         json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()[:16]
     per_bar = sharpe_per_bar(result.returns[1:])
-    log = record_trials(key, _trial_records(config, result, per_bar, sweep_id), registry_folder)
+    records = _trial_records(config, sets, result, per_bar, sweep_id)
+    log = record_trials(key, records, registry_folder)
     diagnostics = sweep_diagnostics(result, int(ranking[0]), log, config.sweep.pbo_blocks)
     diagnostics["lookahead"] = lookahead_diagnostics(
         strategy, result.params[int(ranking[0])], loaded, config

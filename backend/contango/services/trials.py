@@ -2,15 +2,18 @@
 ``<data_dir>/research/trials/``.
 
 Writes replace the file atomically (write a temporary file, then rename), so a reader never
-sees half a log; two sweeps recording the same key at the same instant would still race (the
-later write wins), which a database-backed registry will settle.
+sees half a log. A writer holds an exclusive lock on ``<log>.lock`` from reading the log to
+renaming the new one into place, so two sweeps recording the same key at once both land:
+the second reads the first one's trials and adds its own, instead of overwriting them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from contango.research.trials import TrialKey, TrialLog, TrialRecord
@@ -37,6 +40,18 @@ def load_trial_log(key: TrialKey, folder: Path | None = None) -> TrialLog:
     return log
 
 
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the log at ``path`` (released when the block ends, or by
+    the operating system if the process dies)."""
+    with path.with_name(path.name + ".lock").open("a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def record_trials(
     key: TrialKey, records: Iterable[TrialRecord], folder: Path | None = None
 ) -> TrialLog:
@@ -47,16 +62,22 @@ def record_trials(
     """
     path = _path(key, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    before = load_trial_log(key, folder)
-    log = before.with_trials(records)
-    if log is before and path.is_file():
-        return log
+    with _locked(path):
+        before = load_trial_log(key, folder)
+        log = before.with_trials(records)
+        if log is before and path.is_file():
+            return log
+        _replace(path, log.to_json())
+    return log
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".trials-", suffix=".json")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(log.to_json())
+            stream.write(text)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return log

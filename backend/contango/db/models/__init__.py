@@ -1,5 +1,6 @@
 """Every table, imported here so that ``Base.metadata`` knows the whole schema."""
 
+from contango.db.models.audit import AuditEntry, AuditHead
 from contango.db.models.identity import (
     AuthSession,
     LoginThrottle,
@@ -11,6 +12,8 @@ from contango.db.models.identity import (
 from contango.db.models.work import Dataset, Job, JobStatus, Strategy
 
 __all__ = [
+    "AuditEntry",
+    "AuditHead",
     "AuthSession",
     "Dataset",
     "Job",

@@ -82,7 +82,9 @@ class Job(Base):
     config_hash: Mapped[str] = mapped_column(String(64))
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"))
-    strategy_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("strategies.id"))
+    strategy_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("strategies.id", ondelete="SET NULL")
+    )
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)

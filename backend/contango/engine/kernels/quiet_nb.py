@@ -25,7 +25,6 @@ from contango.engine.kernels.account_nb import (
     exposure_arr_nb,
     open_pnl_arr_nb,
     rate_nb,
-    requirement_arr_nb,
 )
 from contango.engine.kernels.compile_nb import inline_kernel, kernel
 from contango.engine.kernels.state_nb import MarketConsts, SimData, SimParams, SimState
@@ -116,22 +115,16 @@ def record_bar_arr_nb(
     mark: F64,
     avg: F64,
     point_value: F64,
-    initial_margin: F64,
     fx: F64,
     fx_col: I64,
     acct: F64,
     equity: F64,
     cash: F64,
-    margin: F64,
     exposure: F64,
-    positions: F64,
 ) -> None:
-    """Write bar ``t``'s equity, cash, initial requirement, exposure and positions."""
-    for j in range(pos.shape[0]):  # an explicit loop: a slice assignment allocates a view
-        positions[t, j] = pos[j]
+    """Write bar ``t``'s equity, cash and exposure (positions and margin follow from fills)."""
     equity[t] = acct[rec.CASH] + open_pnl_arr_nb(pos, mark, avg, point_value, fx, fx_col, t)
     cash[t] = acct[rec.CASH]
-    margin[t] = requirement_arr_nb(pos, initial_margin, fx, fx_col, t)
     exposure[t] = exposure_arr_nb(pos, mark, point_value, fx, fx_col, t)
 
 
@@ -156,13 +149,12 @@ def excursions_nb(
 
 @inline_kernel
 def market_value_nb(
-    pos: float, mark: float, avg: float, point_value: float, mm: float, im: float, rate: float
-) -> tuple[float, float, float, float]:
-    """One position's open P&L, maintenance and initial requirements and gross notional."""
+    pos: float, mark: float, avg: float, point_value: float, mm: float, rate: float
+) -> tuple[float, float, float]:
+    """One position's open P&L, maintenance requirement and gross notional."""
     return (
         pos * (mark - avg) * point_value * rate,
         abs(pos) * mm * rate,
-        abs(pos) * im * rate,
         abs(pos * mark) * point_value * rate,
     )
 
@@ -229,15 +221,14 @@ def mark_and_value_nb(
     avg: F64,
     point_value: F64,
     maintenance_margin: F64,
-    initial_margin: F64,
     fx: F64,
     fx_col: I64,
     tr_gross: F64,
     tr_mae: F64,
     tr_mfe: F64,
-) -> tuple[float, float, float, float]:
-    """``mark_to_close_nb``, then open P&L, maintenance and initial requirements and gross
-    notional, in one pass over the markets.
+) -> tuple[float, float, float]:
+    """``mark_to_close_nb``, then open P&L, maintenance requirement and gross notional, in
+    one pass over the markets.
 
     Each sum runs over the markets in the same order with the same arithmetic as
     ``open_pnl_arr_nb``, ``requirement_arr_nb`` and ``exposure_arr_nb``, so the figures are
@@ -245,20 +236,18 @@ def mark_and_value_nb(
     """
     pnl = 0.0
     maintenance = 0.0
-    initial = 0.0
     exposure = 0.0
     for j in range(pos.shape[0]):
         _mark_market_nb(t, j, close, low, high, pos, mark, avg, point_value, fx, fx_col,
                         tr_gross, tr_mae, tr_mfe)  # fmt: skip
         if pos[j] != 0.0:
             rate = rate_nb(fx, fx_col, t, j)
-            mm, im = maintenance_margin[j], initial_margin[j]
-            dp, dm, di, de = market_value_nb(pos[j], mark[j], avg[j], point_value[j], mm, im, rate)
+            mm = maintenance_margin[j]
+            dp, dm, de = market_value_nb(pos[j], mark[j], avg[j], point_value[j], mm, rate)
             pnl += dp
             maintenance += dm
-            initial += di
             exposure += de
-    return pnl, maintenance, initial, exposure
+    return pnl, maintenance, exposure
 
 
 @inline_kernel
@@ -304,7 +293,7 @@ def quiet_stretch_one_nb(
     if not simple or par.contract_mode or not idle or t0 < 0:
         return t0
     p, a, g = st.pos[0], st.avg[0], st.tr_gross[0]
-    pv, mm, im = mk.point_value[0], mk.maintenance_margin[0], mk.initial_margin[0]
+    pv, mm = mk.point_value[0], mk.maintenance_margin[0]
     mark, mae, mfe = st.mark[0], st.tr_mae[0], st.tr_mfe[0]
     cash, earned = st.acct[rec.CASH], st.acct[rec.INTEREST]
     irate, delay, fx_col = par.interest_rate, par.fill_delay, mk.fx_col[0]
@@ -332,17 +321,15 @@ def quiet_stretch_one_nb(
             lo, hi = data.low[t, 0], data.high[t, 0]
             if not (p == 0.0 or math.isnan(lo) or math.isnan(hi)):
                 new_mae, new_mfe = excursions_nb(mae, mfe, g, a, lo, hi, p * pv * rate)
-        pnl, maintenance, initial, exposure = 0.0, 0.0, 0.0, 0.0
+        pnl, maintenance, exposure = 0.0, 0.0, 0.0
         if p != 0.0:  # the sums of mark_and_value_nb over one market: from 0.0 like theirs
-            dp, dm, di, de = market_value_nb(p, new_mark, a, pv, mm, im, rate)
-            pnl, maintenance, initial, exposure = 0.0 + dp, 0.0 + dm, 0.0 + di, 0.0 + de
+            dp, dm, de = market_value_nb(p, new_mark, a, pv, mm, rate)
+            pnl, maintenance, exposure = 0.0 + dp, 0.0 + dm, 0.0 + de
         equity = new_cash + pnl
         if maintenance > 0.0 and equity < maintenance:
             break  # a margin call: the full rules take the bar from its open
-        st.positions[t, 0] = p
         st.equity[t] = equity
         st.cash[t] = new_cash
-        st.margin[t] = initial
         st.exposure[t] = exposure
         cash, earned, mark, mae, mfe = new_cash, new_earned, new_mark, new_mae, new_mfe
         t += 1

@@ -14,7 +14,7 @@ Close phase (``close_phase_nb``)
     1. target orders due at this close (``fill_delay == 0``, explicit opt-in);
     2. forced close of positions in a contract on its expiry bar, at the close;
     3. mark to the close, margin check (maintenance), optional liquidation at the close;
-    4. record equity, cash, margin, exposure and positions.
+    4. record equity, cash and exposure (positions and margin are rebuilt from the fills).
 
 Vectorized runs go through ``run_plain_bars_nb`` for every bar that needs no more than target
 orders at the open: the same steps inlined into one loop, which leaves it only for a roll, a
@@ -243,21 +243,9 @@ def close_phase_nb(
             if called and par.liquidate_at_close:
                 _liquidate_nb(data, mk, par, st, t, True)
     record_bar_arr_nb(
-        t,
-        st.pos,
-        st.mark,
-        st.avg,
-        mk.point_value,
-        mk.initial_margin,
-        fx,
-        fx_col,
-        st.acct,
-        st.equity,
-        st.cash,
-        st.margin,
+        t, st.pos, st.mark, st.avg, mk.point_value, fx, fx_col, st.acct, st.equity, st.cash,
         st.exposure,
-        st.positions,
-    )
+    )  # fmt: skip
 
 
 @inline_kernel
@@ -308,19 +296,16 @@ def _plain_close_nb(
     if par.contract_mode and due_at_close_nb(t, st.pos, st.held_expiry, True):
         return False
     fx, fx_col, pv = data.fx, mk.fx_col, mk.point_value
-    pnl, maintenance, initial, exposure = mark_and_value_nb(
+    pnl, maintenance, exposure = mark_and_value_nb(
         t, data.close, data.low, data.high, st.pos, st.mark, st.avg, pv,
-        mk.maintenance_margin, mk.initial_margin, fx, fx_col, st.tr_gross, st.tr_mae, st.tr_mfe,
+        mk.maintenance_margin, fx, fx_col, st.tr_gross, st.tr_mae, st.tr_mfe,
     )  # fmt: skip
     cash = st.acct[rec.CASH]
     equity = cash + pnl
     if maintenance > 0.0 and equity < maintenance:
         return False  # a margin call: marking again in the close phase changes nothing
-    for j in range(st.pos.shape[0]):  # the record of record_bar_arr_nb, from the same sums
-        st.positions[t, j] = st.pos[j]
-    st.equity[t] = equity
+    st.equity[t] = equity  # the record of record_bar_arr_nb, from the same sums
     st.cash[t] = cash
-    st.margin[t] = initial
     st.exposure[t] = exposure
     return True
 

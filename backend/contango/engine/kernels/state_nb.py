@@ -97,11 +97,11 @@ class SimState(NamedTuple):
     rejects: Records
     calls: Records
     rolls: Records
+    # Per-bar outputs. Positions and the initial margin held are not recorded per bar: they
+    # follow from the fills (see ``series_nb``), which saves writing two more series.
     equity: F64  # (n,)
     cash: F64  # (n,)
-    margin: F64  # (n,) initial-margin requirement held at the close
     exposure: F64  # (n,) gross notional at the close
-    positions: F64  # (n, m)
 
 
 def new_state(n: int, m: int, capital: float, capacity: int) -> SimState:
@@ -141,9 +141,7 @@ def new_state(n: int, m: int, capital: float, capacity: int) -> SimState:
         rolls=np.empty(capacity, dtype=rec.ROLL_DTYPE),
         equity=np.empty(n),
         cash=np.empty(n),
-        margin=np.empty(n),
         exposure=np.empty(n),
-        positions=np.empty((n, m)),
     )
 
 

@@ -1,4 +1,4 @@
-"""Errors services raise; the API turns each into a problem-details response, the CLI into a line.
+"""Errors the platform raises: the API answers each with problem details, the CLI with a line.
 
 Services speak in these terms (not HTTP status codes) so that the CLI and the workers can call
 them too; ``status`` is only the suggested HTTP mapping.
@@ -50,7 +50,7 @@ class ConflictError(ServiceError):
     """The request clashes with the current state (a duplicate name, a finished job)."""
 
     status = 409
-    title = "ConflictError"
+    title = "Conflict"
     slug = "conflict"
 
 
@@ -80,3 +80,11 @@ class ThrottledError(ServiceError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, extra={"retry_after": retry_after})
         self.retry_after = retry_after
+
+
+class UnavailableError(ServiceError):
+    """A service Contango depends on (an identity provider, a broker) does not answer."""
+
+    status = 503
+    title = "Service unavailable"
+    slug = "unavailable"
