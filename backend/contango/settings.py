@@ -120,6 +120,61 @@ class Settings(BaseSettings):
         ),
     )
     otel_service_name: str = Field(default="contango", description="`service.name` of spans.")
+    job_backend: Literal["local", "celery"] = Field(
+        default="local",
+        description=(
+            "Where jobs run: `local` = a pool of worker processes started by `contango serve`; "
+            "`celery` = Celery workers on Redis (`celery -A contango.workers.celery_app worker`)."
+        ),
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="Redis for the Celery broker and live progress (used when job_backend=celery).",
+    )
+    worker_slots: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Worker processes of the local pool (job_backend=local): jobs run at once.",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How long a job attempt holds its lease without a heartbeat; a job whose lease "
+            "expired (its worker was killed) is queued again or quarantined."
+        ),
+    )
+    heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="How often a running job renews its lease (well below lease_seconds).",
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Attempts of a job before it is quarantined (failed) after repeated crashes.",
+    )
+    sweep_chunk_size: int = Field(
+        default=2_000,
+        ge=1,
+        description="Parameter sets per task when Celery fans a sweep out across workers.",
+    )
+    sandbox_cpu_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=86_400,
+        description="CPU-time limit of one run of custom strategy code (RLIMIT_CPU).",
+    )
+    sandbox_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        le=1_048_576,
+        description="Address-space limit of the custom strategy sandbox in MiB (RLIMIT_AS).",
+    )
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
@@ -139,6 +194,15 @@ class Settings(BaseSettings):
             raise ValueError(f"production needs explicit {', '.join(missing)}")
         if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("CONTANGO_SECRET_KEY must be at least 32 characters")
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_inside_lease(self) -> Settings:
+        if self.heartbeat_seconds * 2 > self.lease_seconds:
+            raise ValueError(
+                f"heartbeat_seconds ({self.heartbeat_seconds}) must be at most half of "
+                f"lease_seconds ({self.lease_seconds}), or a live job would lose its lease"
+            )
         return self
 
     @property

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from contango.audit import seal_pending
 from contango.services.context import ServiceContext
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ def audit_actions(client: TestClient, action: str) -> list[tuple[str, str]]:
     """(outcome, actor) of every audit entry of ``action``, oldest first."""
 
     async def read() -> list[tuple[str, str]]:
+        await seal_pending(context_of(client).database)  # entries reach the chain when sealed
         async with context_of(client).database.transaction() as session:
             rows = await session.execute(
                 text("SELECT outcome, actor FROM audit_log WHERE action = :a ORDER BY seq"),

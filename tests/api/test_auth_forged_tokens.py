@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from contango.auth.keys import ed25519_key
 from contango.auth.tokens import TokenService
+from contango.keys import ed25519_key
 
 Login = Callable[..., dict[str, str]]
 ME = "/api/v1/auth/me"

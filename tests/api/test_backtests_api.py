@@ -115,6 +115,8 @@ def test_trades_page_sorts_filters_and_exports_csv(
     assert bad.status_code == 422
     assert "pnl_net" in bad.json()["detail"]
     assert client.get(f"{API}/{job_id}/tables/secrets", headers=headers).status_code == 422
+    by_market = client.get(f"{API}/{job_id}/tables/positions?market=ES", headers=headers)
+    assert by_market.status_code == 422  # positions are one column per market
 
     exported = client.get(f"{API}/{job_id}/tables/trades.csv", headers=headers)
     assert exported.headers["content-type"].startswith("text/csv")

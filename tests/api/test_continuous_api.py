@@ -140,6 +140,7 @@ def test_build_is_audited_and_series_belong_to_the_team(client: TestClient, logi
         ({"root": "ES", "reference": "first_notice"}, 422),
         ({"root": "ES", "adjust": "log"}, 422),
         ({"root": "ES", "nearby": 0}, 422),
+        ({"root": "ES", "nearby": 3}, 422),  # the test chain holds two contracts
         ({"root": "ES", "colour": "red"}, 422),
         ({"root": "ES", "start": "March"}, 422),
         ({"root": "CL", "dataset": "ES.1d"}, 422),

@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from contango.audit import Check, VerificationReport, record_event, verify_audit_log
+from contango.audit import Check, VerificationReport, record_event, seal_pending, verify_audit_log
 from contango.audit.canonical import GENESIS_HASH
 from contango.audit.checkpoints import write_checkpoint
 from contango.db.migrate import upgrade_async
-from contango.db.models.audit import AuditEntry, AuditHead
+from contango.db.models.audit import AuditEntry, AuditHead, AuditIntake
 from contango.db.session import Database
 from contango.observability import context
 from contango.settings import Settings
@@ -47,7 +47,7 @@ def run(work: Callable[[Database, Settings], Awaitable[Any]], url: str, data_dir
 
 
 async def append(database: Database, count: int) -> None:
-    """``count`` realistic events, each in its own transaction."""
+    """``count`` realistic events, each in its own transaction, then sealed into the chain."""
     for index in range(count):
         async with database.transaction() as session:
             await record_event(
@@ -58,6 +58,7 @@ async def append(database: Database, count: int) -> None:
                 target=f"dataset:ES.{index}m",
                 details={"contract": "ESZ2024", "rows": 390 * index, "tick": 0.25},
             )
+    await seal_pending(database)
 
 
 async def tamper(database: Database, *statements: Any) -> None:
@@ -133,7 +134,7 @@ def test_non_ascii_and_nested_details_hash_the_same_in_the_database_and_in_pytho
 def test_a_rolled_back_transaction_leaves_no_entry_and_the_head_unmoved(
     database_url: str, data_dir: Path
 ) -> None:
-    async def work(database: Database, settings: Settings) -> tuple[int, int]:
+    async def work(database: Database, settings: Settings) -> tuple[int, int, int]:
         await append(database, 1)
 
         async def record_then_fail() -> None:
@@ -150,9 +151,10 @@ def test_a_rolled_back_transaction_leaves_no_entry_and_the_head_unmoved(
             head = await session.get(AuditHead, 1)
             assert head is not None
             count = len(list((await session.execute(select(AuditEntry.seq))).scalars()))
-            return head.seq, count
+            intake = len(list((await session.execute(select(AuditIntake.id))).scalars()))
+            return head.seq, count, intake
 
-    assert run(work, database_url, data_dir) == (2, 2)
+    assert run(work, database_url, data_dir) == (2, 2, 0)
 
 
 def test_bad_input_is_refused_with_the_field_named(database_url: str, data_dir: Path) -> None:
@@ -293,6 +295,7 @@ def test_a_full_rewrite_with_recomputed_hashes_is_caught_by_the_checkpoints(
                     target=row.target,
                     details=row.details,
                 )
+        await seal_pending(rebuilt)
         async with rebuilt.transaction() as session:
             forged = list((await session.execute(select(AuditEntry).order_by("seq"))).scalars())
             head = await session.get(AuditHead, 1)

@@ -1,7 +1,10 @@
-"""Property: any single change to any stored field of any entry is caught, at that entry.
+"""Properties of the chain on SQLite files copied per example.
 
-The chain is built once in a SQLite file; each example copies the file, changes one column of
-one row (with the triggers dropped, as an intruder with file access would), and verifies.
+Any single change to any hashed field of any entry is caught, at that entry: the chain is built
+once; each example changes one column of one row (with the triggers dropped, as an intruder with
+file access would), and verifies. ``intake_id`` is not hashed (it names where an entry was
+sealed from, not what happened) and is left out. And any interleaving of committed and
+rolled-back transactions and seals of any batch size chains exactly the committed events.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contango.audit import Check, record_event, verify_audit_log
 from contango.audit.checkpoints import write_checkpoint
+from contango.audit.seal import seal_batch
 from contango.db.migrate import upgrade
 from contango.db.models.audit import AuditEntry
 from contango.db.session import Database
@@ -44,6 +48,7 @@ FIELDS = (
 
 
 async def _build(url: str, settings_: Settings) -> None:
+    # Sealed by the checkpoint, which seals what is pending before it signs the head.
     database = Database(url)
     try:
         for index in range(ENTRIES):
@@ -137,3 +142,77 @@ def test_any_single_field_change_is_detected_at_that_entry(
         assert (seq + 1 if seq < ENTRIES else seq) in named, problems
     else:
         assert seq in named, problems
+
+
+# --- the two-stage log: any interleaving of commits, rollbacks and seals ---
+
+Step = tuple[str, int]  # ("commit", events) | ("rollback", events) | ("seal", batch limit)
+
+
+@pytest.fixture(scope="module")
+def empty_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("audit-empty")
+    upgrade(f"sqlite+aiosqlite:///{folder / 'empty.db'}")
+    return folder / "empty.db"
+
+
+async def _play(database: Database, steps: list[Step]) -> tuple[list[str], list[int], list[int]]:
+    """Run ``steps``; return the committed actors, each seal's count, and what it could seal."""
+    committed: list[str] = []
+    counts: list[int] = []
+    expected: list[int] = []
+    waiting = 0
+    for number, (kind, size) in enumerate(steps):
+        if kind == "seal":
+            counts.append((await seal_batch(database, limit=size)).count)
+            expected.append(min(size, waiting))
+            waiting -= expected[-1]
+            continue
+        actors = [f"step-{number}-{index}" for index in range(size)]
+        try:
+            async with database.transaction() as session:
+                for actor in actors:
+                    await record_event(session, action="job.submit", actor_id=None, actor=actor)
+                if kind == "rollback":
+                    raise LookupError(kind)
+        except LookupError:
+            continue
+        committed += actors
+        waiting += size
+    return committed, counts, expected
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["commit", "rollback", "seal"]), st.integers(1, 4)),
+        max_size=10,
+    )
+)
+def test_the_chain_holds_exactly_the_committed_events_in_commit_order(
+    empty_log: Path, tmp_path: Path, steps: list[Step]
+) -> None:
+    copy = tmp_path / f"copy-{uuid.uuid4().hex}.db"
+    shutil.copy(empty_log, copy)
+    url = f"sqlite+aiosqlite:///{copy}"
+
+    async def main() -> tuple[list[str], list[int], list[int], list[str], Any]:
+        database = Database(url)
+        try:
+            committed, counts, expected = await _play(database, steps)
+            report = await verify_audit_log(database, Settings(data_dir=tmp_path, database_url=url))
+            async with database.transaction() as session:
+                chained = (
+                    await session.execute(select(AuditEntry.actor).order_by("seq"))
+                ).scalars()
+                return committed, counts, expected, list(chained), report
+        finally:
+            await database.dispose()
+
+    committed, counts, expected, chained, report = asyncio.run(main())
+    assert counts == expected  # each seal took min(limit, waiting), oldest first
+    assert chained == committed  # no rolled-back event, none lost, none twice, commit order
+    assert report.ok, report.problems
+    assert report.entries == len(committed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -15,6 +16,8 @@ from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.run import run_backtest
 from contango.engine.strategy import SizingContext
 from contango.engine.templates import MACrossoverParams, get_template
+from contango.research.config import parse_research_config
+from contango.research.trials import TrialKey, trial_id
 from contango.research.walkforward import (
     MarketData,
     Window,
@@ -22,8 +25,12 @@ from contango.research.walkforward import (
     parameter_stability,
     plan_windows,
     run_walkforward,
+    slice_bars,
     slice_contracts,
 )
+from contango.services.backtest_data import LoadedData
+from contango.services.research import run_config_sweep, run_config_walkforward, simulation_of
+from contango.services.trials import load_trial_log
 
 # ES: $50 per point, tick 0.25
 ES = MarketSpec(name="ES", point_value=50.0, tick_size=0.25, initial_margin=12_000.0)
@@ -164,3 +171,61 @@ def test_contract_panel_slices_reindex_expiry_bars() -> None:
     assert part is not None
     assert part.expiry_bar[:, 0].tolist() == [2, 2, 2]
     assert part.contract[:, 0].tolist() == [1, 1, 1]
+
+
+WALK_CONFIG = """\
+name: es-walk
+markets:
+  - {root: ES, dataset: ES.1d, mode: continuous, adjustment: difference}
+strategy:
+  name: ma_crossover
+  params: {sizing: fixed, contracts: 1}
+simulation: {capital: 250000}
+sweep:
+  params:
+    fast_window: {grid: [5, 10]}
+    slow_window: {grid: [20, 40]}
+walkforward: {in_sample_bars: 150, out_of_sample_bars: 100, warmup_bars: 50}
+"""
+
+
+def test_walkforward_records_every_in_sample_trial_and_the_dsr_counts_them(
+    tmp_path: Path,
+) -> None:
+    config, _ = parse_research_config(WALK_CONFIG, "walk.yaml")
+    bars = _es_bars(400)
+    es = MarketSpec(name="ES", point_value=50.0, tick_size=0.25, initial_margin=12_000.0)
+    loaded = LoadedData(bars=bars, specs=[es], contracts=None, fx={}, data_versions={"ES.1d": "v1"})
+    result = run_config_walkforward(config, loaded, registry_folder=tmp_path)
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    log = load_trial_log(key, tmp_path)
+    grid = [MACrossoverParams(fast_window=f, slow_window=s, sizing="fixed", contracts=1)
+            for f in (5, 10) for s in (20, 40)]  # fmt: skip
+    assert len(result.outcomes) == 3  # out-of-sample from bar 150: 150, 250, 350..399
+    assert log.n_trials == 3 * len(grid)
+    day = lambda i: str(np.datetime64(int(bars.ts[i]), "ns").astype("datetime64[D]"))  # noqa: E731
+    simulation = config.backtest.simulation.model_dump(mode="json")
+    markets = [m.model_dump(mode="json") for m in config.backtest.markets]
+    for o, chunk in zip(result.outcomes, np.split(np.arange(log.n_trials), 3), strict=True):
+        w = o.window
+        sweep = run_sweep(
+            slice_bars(bars, w.is_start, w.is_end), [es], strategy=get_template("ma_crossover"),
+            params_list=grid, config=simulation_of(config),
+        )  # fmt: skip
+        context = {"start": day(w.is_start), "end": day(w.is_end - 1), "markets": markets,
+                   "simulation": simulation}  # fmt: skip
+        for i, p in zip(chunk, grid, strict=True):
+            record = log.records[i]
+            assert record.trial_id == trial_id(p.model_dump(mode="json"), context)
+            assert record.n_obs == w.is_end - w.is_start - 1
+            assert record.sharpe == sweep.sharpe[chunk.tolist().index(i)]
+            column = sweep.returns[1:, chunk.tolist().index(i)]
+            assert record.sharpe_per_bar == pytest.approx(
+                column.mean() / column.std(ddof=1), rel=1e-12
+            )
+    # A sweep over the whole period afterwards is deflated against these trials too.
+    report = run_config_sweep(config, loaded, registry_folder=tmp_path)
+    assert report.diagnostics["deflated_sharpe"]["n_trials"] == 4 * len(grid)
+    # Walking forward again adds nothing: the same trials have the same ids.
+    run_config_walkforward(config, loaded, registry_folder=tmp_path)
+    assert load_trial_log(key, tmp_path).n_trials == 4 * len(grid)

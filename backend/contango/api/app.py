@@ -20,38 +20,54 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from contango import __version__
 from contango.api.errors import install_error_handlers
 from contango.api.middleware import RequestContextMiddleware
-from contango.api.routers import ROUTERS, health
-from contango.audit import run_checkpoints
+from contango.api.routers import ROUTERS, health, ws
+from contango.audit import run_checkpoints, run_sealer
 from contango.observability.metrics import Metrics
 from contango.observability.tracing import setup_tracing
-from contango.services.context import open_context
-from contango.services.job_runner import LocalJobRunner
+from contango.services.context import ServiceContext, open_context
 from contango.settings import Settings, get_settings
+from contango.workers.local_pool import LocalWorkerPool
+from contango.workers.progress import JobBackend
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, job_slots: int = 1) -> FastAPI:
-    """A Contango API application on ``settings`` (default: the process settings)."""
+def job_backend(context: ServiceContext, slots: int | None, metrics: Metrics) -> JobBackend:
+    """What runs jobs: the local worker pool, or Celery workers on Redis (``job_backend``)."""
+    if context.settings.job_backend == "celery":
+        from contango.workers.celery_backend import CeleryBackend
+
+        return CeleryBackend(context)
+    return LocalWorkerPool(context, slots=slots, metrics=metrics)
+
+
+def create_app(settings: Settings | None = None, *, job_slots: int | None = None) -> FastAPI:
+    """A Contango API application on ``settings`` (default: the process settings);
+    ``job_slots`` overrides ``settings.worker_slots`` (worker processes of the local pool)."""
     chosen = settings or get_settings()
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         context = await open_context(chosen)
-        runner = LocalJobRunner(context, slots=job_slots, metrics=metrics)
+        runner = job_backend(context, job_slots, metrics)
         app.state.context = context
         app.state.runner = runner
         metrics.watch_queue(runner.depth)
         await runner.start()
-        checkpoints = asyncio.create_task(
-            run_checkpoints(context, every=timedelta(minutes=chosen.audit_checkpoint_minutes))
-        )
+        # The sealer chains recorded audit events within ~50 ms; checkpoints sign the head.
+        audit_tasks = [
+            asyncio.create_task(run_sealer(context, every=timedelta(milliseconds=50))),
+            asyncio.create_task(
+                run_checkpoints(context, every=timedelta(minutes=chosen.audit_checkpoint_minutes))
+            ),
+        ]
         try:
             yield
         finally:
-            checkpoints.cancel()
-            await asyncio.gather(checkpoints, return_exceptions=True)
+            for task in audit_tasks:
+                task.cancel()
+            await asyncio.gather(*audit_tasks, return_exceptions=True)
             await runner.stop()
             await context.close()
 
@@ -75,6 +91,7 @@ def create_app(settings: Settings | None = None, *, job_slots: int = 1) -> FastA
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(ws.router, prefix=API_PREFIX)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -13,23 +13,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel
 
-from contango.api.deps import Paging, Session
+from contango.api.deps import Context, Paging, Session
 from contango.api.schemas.jobs import JobDetail, JobOut, Paged
 from contango.api.security import require
 from contango.auth.rbac import Permission, Principal
 from contango.db.models import Job, JobStatus
 from contango.services import jobs
-from contango.services.job_runner import LocalJobRunner
 from contango.services.job_specs import JobKind
+from contango.workers.progress import JobBackend
 
 
-def get_runner(request: Request) -> LocalJobRunner:
-    """The app's job runner (started with the app)."""
-    runner: LocalJobRunner = request.app.state.runner
+def get_runner(request: Request) -> JobBackend:
+    """What runs the app's jobs (started with the app)."""
+    runner: JobBackend = request.app.state.runner
     return runner
 
 
-Runner = Annotated[LocalJobRunner, Depends(get_runner)]
+Runner = Annotated[JobBackend, Depends(get_runner)]
 
 
 def job_routes(
@@ -51,13 +51,17 @@ def job_routes(
         body: body_model,  # type: ignore[valid-type]
         caller: Annotated[Principal, require(run)],
         session: Session,
+        context: Context,
         runner: Runner,
         background: BackgroundTasks,
     ) -> Job:
         config = body.config.model_dump(mode="json")  # type: ignore[attr-defined]
         name = body.name  # type: ignore[attr-defined]
-        job = await jobs.submit_job(session, caller, kind, config, name=name)
-        background.add_task(runner.notify)
+        job = await jobs.submit_job(
+            session, caller, kind, config, name=name, max_attempts=context.settings.max_attempts
+        )
+        # after the response, so after the commit: a worker must find the job queued
+        background.add_task(runner.submitted, str(job.id), kind.value)
         return job
 
     async def listing(

@@ -17,6 +17,26 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's full template (``/api/v1/contracts/{root}``), or ``unmatched``.
+
+    Metrics are labelled by template, never by raw path, so ids in URLs cannot explode the
+    label space. The route object of an included router knows only its own part of the path,
+    so the mounted prefix is recovered from the concrete path.
+    """
+    route = scope.get("route")
+    path_format = getattr(route, "path_format", None)
+    if path_format is None:
+        return "unmatched"
+    try:
+        concrete = path_format.format(**scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return str(path_format)
+    path: str = scope.get("path", "")
+    prefix = path[: -len(concrete)] if concrete and path.endswith(concrete) else ""
+    return prefix + str(path_format)
+
+
 class RequestContextMiddleware:
     """Gives each request an id (or keeps a well-formed one from the caller), sets it for the
     logs and the audit log, answers it in ``X-Request-ID``, and times the request."""
@@ -53,8 +73,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_template(scope)
             self.metrics.request_seconds.labels(scope["method"], template, str(status)).observe(
                 elapsed
             )

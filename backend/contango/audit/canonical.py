@@ -5,11 +5,8 @@ that changing any field of any entry, or the order of entries, breaks the chain 
 RFC 8785 fixes key order, number formatting and string escaping, so a verifier in any language
 recomputes the same bytes from the exported JSON.
 
-On PostgreSQL the final hash is computed by the database inside the statement that claims the
-next sequence number (one round trip under the lock instead of three), so this module also cuts
-the canonical encoding into the three byte strings around ``prev_hash`` and ``seq``.
-:func:`entry_hash` (plain ``rfc8785.dumps`` of the whole object) is the independent reference
-the verifier uses, so a mistake in the split would show up as a broken chain, not pass silently.
+:func:`entry_hash` is the one computation: the sealer uses it to chain entries and the verifier
+to recompute them.
 """
 
 from __future__ import annotations
@@ -26,20 +23,6 @@ import rfc8785
 
 GENESIS_HASH = "0" * 64  # the prev_hash of entry 1
 
-# Every hashed field; their canonical order is the sorted order of these ASCII names.
-HASHED_FIELDS = (
-    "action",
-    "actor",
-    "actor_id",
-    "client_ip",
-    "details",
-    "outcome",
-    "prev_hash",
-    "request_id",
-    "seq",
-    "target",
-    "time",
-)
 OUTCOMES = ("success", "failure", "denied")
 
 
@@ -98,29 +81,6 @@ class EntryFields:
             "target": self.target,
             "time": format_time(self.time),
         }
-
-    def hash_parts(self) -> tuple[bytes, bytes, bytes]:
-        """Canonical JSON bytes ``(a, b, c)``: the hash input is ``a + prev + b + seq + c``.
-
-        Valid because the top-level keys are ASCII (RFC 8785 orders them by UTF-16 code units,
-        which for ASCII is plain string order) and each value is canonicalized on its own.
-        """
-        members = self.payload(seq=0, prev_hash="")
-        pieces: list[bytes] = []
-        current = b"{"
-        for index, key in enumerate(HASHED_FIELDS):
-            current += (b"," if index else b"") + rfc8785.dumps(key) + b":"
-            if key == "prev_hash":
-                pieces.append(current + b'"')
-                current = b'"'
-            elif key == "seq":
-                pieces.append(current)
-                current = b""
-            else:
-                current += rfc8785.dumps(members[key])
-        pieces.append(current + b"}")
-        first, second, third = pieces
-        return first, second, third
 
 
 def payload_hash(payload: Mapping[str, Any]) -> str:

@@ -1,72 +1,31 @@
-"""Appending to the audit log, in the caller's transaction.
+"""Recording audit events in the caller's transaction, and the entries they become.
 
-Appends serialize on the single ``audit_head`` row: the first statement of an append updates it
-(claiming ``seq + 1`` and reading the previous hash under the row's write lock), so two writers
-can never read the same head. The lock is held until the caller's transaction ends; call
-:func:`record_event` as the last write of a transaction, so that other writers wait as little
-as possible. The transaction must run at READ COMMITTED (PostgreSQL's default): under
-REPEATABLE READ a concurrent append makes the update fail instead of waiting. Should anything
-still go wrong, the UNIQUE constraints on ``seq`` and ``prev_hash`` refuse a fork.
-
-On PostgreSQL one statement does it all (the database computes the SHA-256 from the canonical
-pieces made here), which keeps the lock short: the chain's throughput is bounded by how long
-each writer holds it. SQLite serializes writers by itself; there the hash is computed here.
+:func:`record_event` inserts the event into ``audit_intake`` as part of the caller's
+transaction: the event exists exactly when the change it describes does, and a rollback takes
+both away. The insert takes no lock that another writer waits on, so concurrent requests commit
+independently (and PostgreSQL flushes their commits to the WAL together). Giving the event its
+place in the chain (``seq``, ``prev_hash``, ``hash``) is the sealer's job
+(:mod:`contango.audit.seal`), a moment later and in order; readers that must see every
+committed event seal what is pending first.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import LargeBinary, String, Uuid, bindparam, insert, text, update
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contango.audit.canonical import OUTCOMES, EntryFields, canonical_details, entry_hash
-from contango.db.base import UTCDateTime, utcnow
-from contango.db.models.audit import AuditEntry, AuditHead
+from contango.audit.canonical import OUTCOMES, EntryFields, canonical_details
+from contango.db.base import utcnow
+from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.observability import context
 
 _LIMITS = {"action": 100, "actor": 320, "target": 500}
-
-_PG_APPEND = text(
-    """
-    WITH head AS (
-        UPDATE audit_head SET
-            prev_hash = hash,
-            seq = seq + 1,
-            hash = encode(sha256(
-                CAST(:part_a AS bytea) || convert_to(hash, 'UTF8') || CAST(:part_b AS bytea)
-                || convert_to(CAST(seq + 1 AS text), 'UTF8') || CAST(:part_c AS bytea)
-            ), 'hex')
-        WHERE id = 1
-        RETURNING seq, prev_hash, hash
-    )
-    INSERT INTO audit_log (seq, occurred_at, actor_id, actor, action, target, outcome, details,
-                           request_id, client_ip, prev_hash, hash)
-    SELECT seq, CAST(:occurred_at AS timestamptz), CAST(:actor_id AS uuid), :actor, :action,
-           :target, :outcome, CAST(:details AS json), :request_id, :client_ip, prev_hash, hash
-    FROM head
-    RETURNING seq, prev_hash, hash
-    """
-).bindparams(
-    bindparam("part_a", type_=LargeBinary()),
-    bindparam("part_b", type_=LargeBinary()),
-    bindparam("part_c", type_=LargeBinary()),
-    bindparam("occurred_at", type_=UTCDateTime()),
-    bindparam("actor_id", type_=Uuid()),
-    bindparam("details", type_=String()),
-)
-
-_CLAIM = (
-    update(AuditHead)
-    .where(AuditHead.id == 1)
-    .values(seq=AuditHead.seq + 1)
-    .returning(AuditHead.seq, AuditHead.hash)
-)
 
 
 class AuditHeadMissingError(RuntimeError):
@@ -162,58 +121,20 @@ def _checked_fields(
     )
 
 
-async def _append_postgres(session: AsyncSession, fields: EntryFields) -> tuple[int, str, str]:
-    part_a, part_b, part_c = fields.hash_parts()
-    result = await session.execute(
-        _PG_APPEND,
-        {
-            "part_a": part_a,
-            "part_b": part_b,
-            "part_c": part_c,
-            "occurred_at": fields.time,
-            "actor_id": fields.actor_id,
-            "actor": fields.actor,
-            "action": fields.action,
-            "target": fields.target,
-            "outcome": fields.outcome,
-            "details": json.dumps(dict(fields.details), ensure_ascii=False),
-            "request_id": fields.request_id,
-            "client_ip": fields.client_ip,
-        },
-    )
-    row = result.one_or_none()
-    if row is None:
-        raise AuditHeadMissingError("audit_head has no row 1; run the migrations (0002)")
-    return int(row.seq), str(row.prev_hash), str(row.hash)
+# A Core insert of the table (not the ORM entity): one statement, no unit-of-work bookkeeping.
+_INTAKE = cast(Table, AuditIntake.__table__)
+_RECORD = insert(_INTAKE).returning(_INTAKE.c.id)
 
 
-async def _append_generic(session: AsyncSession, fields: EntryFields) -> tuple[int, str, str]:
-    # The UPDATE comes first so that the head is read under the database's write lock.
-    claimed = (await session.execute(_CLAIM)).one_or_none()
-    if claimed is None:
-        raise AuditHeadMissingError("audit_head has no row 1; run the migrations (0002)")
-    seq, prev_hash = int(claimed.seq), str(claimed.hash)
-    digest = entry_hash(fields, seq=seq, prev_hash=prev_hash)
-    await session.execute(
-        insert(AuditEntry).values(
-            seq=seq,
-            occurred_at=fields.time,
-            actor_id=fields.actor_id,
-            actor=fields.actor,
-            action=fields.action,
-            target=fields.target,
-            outcome=fields.outcome,
-            details=dict(fields.details),
-            request_id=fields.request_id,
-            client_ip=fields.client_ip,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
-    await session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(hash=digest, prev_hash=prev_hash)
-    )
-    return seq, prev_hash, digest
+@dataclass(frozen=True, slots=True)
+class PendingEntry:
+    """An event recorded in the intake, waiting to be sealed into the chain.
+
+    ``intake_id`` orders the sealing: the sealer chains committed intake rows by it.
+    """
+
+    intake_id: int
+    fields: EntryFields
 
 
 async def record_event(
@@ -225,12 +146,13 @@ async def record_event(
     target: str | None = None,
     outcome: str = "success",
     details: Mapping[str, Any] | None = None,
-) -> Entry:
-    """Append one event to the audit log inside ``session``'s current transaction.
+) -> PendingEntry:
+    """Record one event in the audit log inside ``session``'s current transaction.
 
-    The entry becomes visible (and the chain head moves) only when the caller commits; if the
-    transaction rolls back, neither the change nor its entry exists. ``details`` must be a JSON
-    object (no secrets: the log is read by compliance officers and exported).
+    The event becomes visible only when the caller commits; if the transaction rolls back,
+    neither the change nor its event exists. It is sealed into the hash chain shortly after the
+    commit (its ``seq`` is known only then). ``details`` must be a JSON object (no secrets: the
+    log is read by compliance officers and exported).
     """
     fields = _checked_fields(
         action=action,
@@ -240,22 +162,18 @@ async def record_event(
         outcome=outcome,
         details=details,
     )
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        seq, prev_hash, digest = await _append_postgres(session, fields)
-    else:
-        seq, prev_hash, digest = await _append_generic(session, fields)
-    return Entry(
-        seq=seq,
-        time=fields.time,
-        actor_id=fields.actor_id,
-        actor=fields.actor,
-        action=fields.action,
-        target=fields.target,
-        outcome=fields.outcome,
-        details=fields.details,
-        request_id=fields.request_id,
-        client_ip=fields.client_ip,
-        prev_hash=prev_hash,
-        hash=digest,
+    result = await session.execute(
+        _RECORD,
+        {
+            "occurred_at": fields.time,
+            "actor_id": fields.actor_id,
+            "actor": fields.actor,
+            "action": fields.action,
+            "target": fields.target,
+            "outcome": fields.outcome,
+            "details": dict(fields.details),
+            "request_id": fields.request_id,
+            "client_ip": fields.client_ip,
+        },
     )
+    return PendingEntry(intake_id=int(result.scalar_one()), fields=fields)

@@ -32,10 +32,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contango.audit.canonical import GENESIS_HASH, format_time
-from contango.auth.keys import ed25519_key
+from contango.audit.seal import seal_pending
 from contango.db.base import utcnow
 from contango.db.models.audit import AuditEntry
 from contango.db.session import Database
+from contango.keys import ed25519_key
 from contango.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -212,7 +213,11 @@ async def chain_head(session: AsyncSession) -> tuple[int, str]:
 async def write_checkpoint(
     database: Database, settings: Settings, *, reason: str = "manual", if_changed: bool = False
 ) -> Checkpoint | None:
-    """Checkpoint the current head; with ``if_changed``, skip it when the last one has it."""
+    """Checkpoint the head once every event committed so far is sealed.
+
+    With ``if_changed``, skip it when the last checkpoint already has that head.
+    """
+    await seal_pending(database)
     async with database.transaction() as session:
         seq, head_hash = await chain_head(session)
     path = checkpoint_path(settings)

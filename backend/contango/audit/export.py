@@ -3,7 +3,8 @@
 An export is JSON lines: one entry per line (its hashed fields plus ``hash``, RFC 8785
 canonical JSON, so a recipient can recompute every hash and follow ``prev_hash``), then one last
 line ``{"checkpoint": {...}, "public_key": ..., "entries": n}``: a checkpoint signed at the
-moment of the export. The entries stop at the checkpoint's ``seq``, so an export that reaches
+moment of the export, once every event committed before it (the export's own included) is
+sealed. The entries stop at the checkpoint's ``seq``, so an export that reaches
 the head ends exactly at the signed hash. The export itself is audited before it starts.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contango.audit.chain import Entry, record_event
 from contango.audit.checkpoints import Checkpoint, public_key_text, signing_key, write_checkpoint
+from contango.audit.seal import pending, seal_in
 from contango.db.models.audit import AuditEntry
 from contango.db.session import Database
 from contango.settings import Settings
@@ -62,8 +64,14 @@ async def list_entries(
 ) -> tuple[list[Entry], int]:
     """One page of matching entries, newest first, and how many match in all.
 
-    Entries are firm-wide by design: whoever may read the audit log reads all of it.
+    Entries are firm-wide by design: whoever may read the audit log reads all of it. Pending
+    events are sealed first, in ``session`` (so its own events count too): a page shows every
+    event committed before it was asked for.
     """
+    while await pending(session):
+        sealed = await seal_in(session)
+        if sealed.count == 0:
+            break
     total = (
         await session.execute(wanted.apply(select(func.count()).select_from(AuditEntry)))
     ).scalar_one()

@@ -10,7 +10,13 @@ Each kind of tampering breaks a different check, and the report names the check 
   row that disagrees with the last entry (``head_mismatch``);
 - a full rewrite with recomputed hashes disagrees with the signed checkpoints
   (``checkpoint_mismatch``), and forged or edited checkpoints fail their signature or the
-  line-to-line links of the checkpoint file (``checkpoint_invalid``).
+  line-to-line links of the checkpoint file (``checkpoint_invalid``);
+- an event kept out of the chain (its intake row held locked, or written so that it cannot be
+  hashed) is still in the intake after everything else was sealed (``unsealed``, once older than
+  a threshold; a younger one may be a commit that landed during the verification).
+
+An intake row cannot simply vanish: the intake's delete guard lets a row go only once the log
+holds an entry with its id and content, and an entry forced in out of place breaks the chain.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contango.audit.canonical import GENESIS_HASH, entry_hash
@@ -34,12 +42,15 @@ from contango.audit.checkpoints import (
     read_checkpoints,
     signing_key,
 )
-from contango.db.models.audit import AuditEntry, AuditHead
+from contango.audit.seal import seal_pending
+from contango.db.base import utcnow
+from contango.db.models.audit import AuditEntry, AuditHead, AuditIntake
 from contango.db.session import Database
 from contango.settings import Settings
 
 BATCH = 2000
 MAX_PROBLEMS = 1000  # beyond this a report only counts them: one break often cascades
+UNSEALED_AFTER = timedelta(minutes=1)  # the sealer normally takes milliseconds
 
 
 class Check(StrEnum):
@@ -52,6 +63,7 @@ class Check(StrEnum):
     CHECKPOINT_INVALID = "checkpoint_invalid"
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"
     CHECKPOINT_BEYOND_END = "checkpoint_beyond_end"
+    UNSEALED = "unsealed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +231,44 @@ def _compare_checkpoints(
             )
 
 
+async def _check_intake(
+    session: AsyncSession, report: VerificationReport, unsealed_after: timedelta
+) -> None:
+    """Report intake rows left unsealed for longer than ``unsealed_after``."""
+    cutoff = utcnow() - unsealed_after
+    stale = (
+        await session.execute(
+            select(AuditIntake.id, AuditIntake.occurred_at, AuditIntake.action)
+            .where(AuditIntake.occurred_at < cutoff)
+            .order_by(AuditIntake.id)
+            .limit(MAX_PROBLEMS)
+        )
+    ).all()
+    for row in stale:
+        report.add(
+            Check.UNSEALED,
+            None,
+            f"intake row {row.id} ({row.action!r}, recorded {row.occurred_at.isoformat()}) is "
+            f"not sealed into the chain after {unsealed_after}: it is held locked or cannot be "
+            "hashed",
+        )
+    younger = (
+        await session.execute(select(func.count()).select_from(AuditIntake))
+    ).scalar_one() - len(stale)
+    if younger > 0:
+        report.notes.append(
+            f"{younger} event(s) recorded during the verification are not sealed yet"
+        )
+
+
 async def verify_log(
-    session: AsyncSession, lines: list[CheckpointLine], public_key: Ed25519PublicKey
+    session: AsyncSession,
+    lines: list[CheckpointLine],
+    public_key: Ed25519PublicKey,
+    *,
+    unsealed_after: timedelta = UNSEALED_AFTER,
 ) -> VerificationReport:
-    """Run every check over the whole log and the checkpoint file lines."""
+    """Run every check over the whole log, the intake and the checkpoint file lines."""
     report = VerificationReport()
     checkpoints = _check_checkpoint_file(report, lines, public_key)
     report.checkpoints = len(checkpoints)
@@ -242,6 +288,7 @@ async def verify_log(
                 f"the head names entry {head.seq} ({head.hash[:12]}...) but the log ends at "
                 f"entry {last} ({last_hash[:12]}...)",
             )
+    await _check_intake(session, report, unsealed_after)
     if checkpoints:
         report.last_checkpoint_seq = max(checkpoint.seq for checkpoint in checkpoints)
     if report.entries and not lines:
@@ -253,9 +300,24 @@ async def verify_log(
     return report
 
 
-async def verify_audit_log(database: Database, settings: Settings) -> VerificationReport:
-    """Verify this deployment's log against its checkpoint file and audit key."""
+async def verify_audit_log(
+    database: Database, settings: Settings, *, unsealed_after: timedelta = UNSEALED_AFTER
+) -> VerificationReport:
+    """Verify this deployment's log against its checkpoint file and audit key.
+
+    Every event committed so far is sealed first, so the chain checked is complete. If that
+    fails (the chain head or an intake row held locked by someone), the log is verified as it
+    stands, and the events left waiting are reported by the ``unsealed`` check.
+    """
+    try:
+        await seal_pending(database)
+        sealing_failed = None
+    except DBAPIError as error:
+        sealing_failed = str(error.orig).splitlines()[0]
     lines = await asyncio.to_thread(read_checkpoints, checkpoint_path(settings))
     public_key = signing_key(settings).public_key()
     async with database.sessions() as session, session.begin():
-        return await verify_log(session, lines, public_key)
+        report = await verify_log(session, lines, public_key, unsealed_after=unsealed_after)
+    if sealing_failed is not None:
+        report.notes.append(f"pending events could not be sealed first: {sealing_failed}")
+    return report

@@ -76,6 +76,21 @@ def main(
     """Contango: futures research and backtesting."""
 
 
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="Address to listen on (CONTANGO_HOST)."),
+    port: int | None = typer.Option(None, help="Port to listen on (CONTANGO_PORT)."),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        help="Proxies whose X-Forwarded-For is trusted for the client address (comma-separated).",
+    ),
+) -> None:
+    """Start the API server with its job runner; the first start creates an admin account."""
+    from contango.cli.serve import serve as run_server
+
+    run_server(host=host, port=port, forwarded_allow_ips=forwarded_allow_ips)
+
+
 @app.command("tour")
 def tour() -> None:
     """Show what is loaded and what to try next."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -22,9 +23,9 @@ class _RequestContext(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Send every log line to stderr, as JSON (default) or as plain text for a terminal."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Send every log line to ``stream`` (stderr), as JSON (default) or as plain text."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(_RequestContext())
     if fmt == "json":
         handler.setFormatter(

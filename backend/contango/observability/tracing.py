@@ -1,4 +1,5 @@
-"""OpenTelemetry tracing of the API, off unless ``CONTANGO_OTEL_EXPORTER`` says otherwise.
+"""OpenTelemetry tracing of the API and the Celery workers, off unless ``CONTANGO_OTEL_EXPORTER``
+says otherwise.
 
 ``otlp`` sends spans to the collector named by the standard ``OTEL_EXPORTER_OTLP_*`` variables;
 ``console`` prints them (for a quick look). Each app gets its own tracer provider, so tracing
@@ -32,10 +33,10 @@ def _exporter(settings: Settings) -> SpanExporter | None:
     return None
 
 
-def setup_tracing(
-    app: FastAPI, settings: Settings, exporter: SpanExporter | None = None
+def tracer_provider(
+    settings: Settings, exporter: SpanExporter | None = None
 ) -> TracerProvider | None:
-    """Instrument ``app`` when an exporter is configured (or given); returns the provider."""
+    """A tracer provider exporting to the configured (or given) exporter; None when off."""
     chosen = exporter or _exporter(settings)
     if chosen is None:
         return None
@@ -47,6 +48,32 @@ def setup_tracing(
     # A given exporter (tests) gets spans at once; a network exporter gets them in batches.
     processor = SimpleSpanProcessor(chosen) if exporter else BatchSpanProcessor(chosen)
     provider.add_span_processor(processor)
+    return provider
+
+
+def setup_celery_tracing(
+    settings: Settings, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """Trace task publishing and execution (one span per task run, linked to the sender's)."""
+    provider = tracer_provider(settings, exporter)
+    if provider is None:
+        return None
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+    instrumentor = CeleryInstrumentor()  # type: ignore[no-untyped-call]  # unannotated package
+    if instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.uninstrument()
+    instrumentor.instrument(tracer_provider=provider)
+    return provider
+
+
+def setup_tracing(
+    app: FastAPI, settings: Settings, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """Instrument ``app`` when an exporter is configured (or given); returns the provider."""
+    provider = tracer_provider(settings, exporter)
+    if provider is None:
+        return None
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=provider, excluded_urls="healthz,readyz,metrics"
     )

@@ -41,6 +41,7 @@ from contango.research.overfitting_nb import (
     NO_DISPERSION,
     block_stats_nb,
     column_moments_nb,
+    column_stats_nb,
     cscv_nb,
     subset_sums_nb,
 )
@@ -58,8 +59,57 @@ def sharpe_per_bar(returns: F64) -> F64:
     :func:`sharpe_per_bar_reference`'s to rounding (``column_moments_nb``)."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[:, None] if r.ndim == 1 else r
-    count, mean, deviations, squares = column_moments_nb(r)
+    if _by_column(r):
+        whole = np.array([0, r.shape[0]], dtype=np.int64)
+        count, mean, deviations, squares, _, _ = column_stats_nb(r, whole)
+    else:
+        count, mean, deviations, squares = column_moments_nb(r)
     return _sharpe_of_moments(count, mean, deviations, squares)
+
+
+def _by_column(returns: F64) -> bool:
+    """Whether to read ``returns`` column by column (each column contiguous, as in a sweep's
+    Fortran-ordered returns and their slices): the row-wise kernels would stride across every
+    column on each row. Same figures either way."""
+    return returns.strides[0] == returns.itemsize and not returns.flags.c_contiguous
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnStatistics:
+    """What the diagnostics of a sweep read from its ``T x N`` returns, gathered in one pass:
+    each trial's per-bar Sharpe ratio and the per-block sums PBO's CSCV is built from."""
+
+    sharpe_per_bar: F64  # (N,) as :func:`sharpe_per_bar`
+    block_sums: F64  # (S, N) non-finite returns as 0
+    block_squares: F64  # (S, N)
+    block_sizes: I64  # (S,) bars per block, as ``np.array_split`` cuts ``T``
+
+
+def _block_starts(n_bars: int, n_blocks: int) -> tuple[I64, I64]:
+    """Sizes and start rows of ``n_blocks`` consecutive blocks as equal as ``n_bars`` allows
+    (sizes differ by at most one bar, the longer first, as ``np.array_split``)."""
+    sizes = np.array([b.size for b in np.array_split(np.arange(n_bars), n_blocks)])
+    return sizes.astype(np.int64), np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def return_statistics(returns: F64, n_blocks: int) -> ReturnStatistics:
+    """:func:`sharpe_per_bar` and the block sums of ``n_blocks`` blocks of ``returns`` (``T x
+    N``), equal bit for bit to those computed apart, in one read of the matrix."""
+    r = np.asarray(returns, dtype=np.float64)
+    if r.ndim != 2 or n_blocks < 1 or r.shape[0] < n_blocks:
+        raise ValueError(f"cannot cut returns of shape {r.shape} into {n_blocks} blocks")
+    sizes, starts = _block_starts(r.shape[0], n_blocks)
+    if _by_column(r):
+        count, mean, deviations, squares, sums, block_squares = column_stats_nb(r, starts)
+    else:
+        count, mean, deviations, squares = column_moments_nb(r)
+        sums, block_squares = block_stats_nb(r, starts)
+    return ReturnStatistics(
+        sharpe_per_bar=_sharpe_of_moments(count, mean, deviations, squares),
+        block_sums=sums,
+        block_squares=block_squares,
+        block_sizes=sizes,
+    )
 
 
 def sharpe_per_bar_reference(returns: F64) -> F64:
@@ -299,12 +349,33 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
     A half with constant returns has no Sharpe ratio (it ranks lowest), as a flat one.
     """
     r = _checked_returns(returns, n_blocks)
-    sizes = np.array([b.size for b in np.array_split(np.arange(r.shape[0]), n_blocks)])
-    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    sums, squares = block_stats_nb(r, starts)
+    sizes, starts = _block_starts(r.shape[0], n_blocks)
+    if _by_column(r):
+        *_, sums, squares = column_stats_nb(r, starts)
+    else:
+        sums, squares = block_stats_nb(r, starts)
+    return _cscv_of_blocks(sums, squares, sizes)
+
+
+def overfitting_of_statistics(stats: ReturnStatistics) -> OverfitProbability:
+    """:func:`probability_of_backtest_overfitting` of the returns ``stats`` were gathered from
+    (over as many blocks), without reading the returns again."""
+    n_blocks, n_trials = stats.block_sums.shape
+    if n_trials < 2:
+        raise ValueError(f"PBO needs >= 2 trials, got {n_trials}")
+    if n_blocks < 2 or n_blocks % 2:
+        raise ValueError(f"the number of CSCV blocks must be even and >= 2, got {n_blocks}")
+    if stats.block_sizes.min() < 2:
+        raise ValueError(f"blocks of {stats.block_sizes.min()} bar are too short: >= 2 needed")
+    return _cscv_of_blocks(stats.block_sums, stats.block_squares, stats.block_sizes)
+
+
+def _cscv_of_blocks(sums: F64, squares: F64, sizes: I64) -> OverfitProbability:
+    """PBO from per-block sums and sums of squares (``S x N``) of blocks of ``sizes`` bars."""
+    n_blocks, n_trials = sums.shape
     # Groups of 8 blocks: 256 tabulated subsets each, 2 additions per half for 16 blocks;
     # beyond 4,096 trials groups of 4 (16 subsets) keep the tables' memory in check.
-    group = 8 if r.shape[1] <= 4_096 else 4
+    group = 8 if n_trials <= 4_096 else 4
     plan = _cscv_plan(n_blocks, group)
     bars = sizes.astype(np.float64)
     _, rank, best_oos = cscv_nb(
@@ -315,7 +386,7 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
         ~plan.chosen @ bars,
         plan.pairs,
     )
-    return _overfit_probability(rank, best_oos, n_blocks, r.shape[1])
+    return _overfit_probability(rank, best_oos, n_blocks, n_trials)
 
 
 def probability_of_backtest_overfitting_reference(

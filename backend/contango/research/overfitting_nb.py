@@ -44,7 +44,7 @@ I64 = npt.NDArray[np.int64]
 NO_DISPERSION = 1e-9
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def block_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64]:
     """Per-block sums and sums of squares (``S x N``) of ``returns`` (``T x N``), blocks
     ``starts[b]:starts[b + 1]``; non-finite returns count as 0 (no position)."""
@@ -66,7 +66,7 @@ def block_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64]:
 _COLUMNS_PER_TASK = 256  # 2 KB of each row per task: whole cache lines, enough tasks
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def column_moments_nb(returns: F64) -> tuple[F64, F64, F64, F64]:
     """Per column of ``returns`` (``T x N``): the count of finite returns, their mean, the
     sum of squared deviations from it and the sum of squares; non-finite returns count as 0
@@ -98,7 +98,45 @@ def column_moments_nb(returns: F64) -> tuple[F64, F64, F64, F64]:
     return count, mean, deviations, squares
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def column_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64, F64, F64, F64, F64]:
+    """:func:`column_moments_nb` and :func:`block_stats_nb` of ``returns`` in one read, one
+    column at a time: for a Fortran-ordered matrix (a sweep's, whose trials are contiguous
+    columns) the other two stride across every column on each row. Each figure adds the
+    same numbers in the same order as those kernels, so they are equal bit for bit; blocks
+    ``starts[b]:starts[b + 1]`` must cover every row (``starts[-1] == T``)."""
+    n_bars, n = returns.shape
+    n_blocks = starts.size - 1
+    count, mean, deviations, squares = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    sums = np.zeros((n_blocks, n))
+    block_squares = np.zeros((n_blocks, n))
+    for j in prange(n):
+        c, total, sq = 0.0, 0.0, 0.0
+        for b in range(n_blocks):
+            block_sum, block_sq = 0.0, 0.0
+            for t in range(starts[b], starts[b + 1]):
+                x = returns[t, j]
+                if np.isfinite(x):
+                    c += 1.0
+                    total += x
+                    sq += x * x
+                else:
+                    x = 0.0
+                block_sum += x
+                block_sq += x * x
+            sums[b, j] = block_sum
+            block_squares[b, j] = block_sq
+        m = total / c if c > 0.0 else np.nan
+        dev = 0.0
+        for t in range(n_bars):
+            x = returns[t, j]
+            d = x - m if np.isfinite(x) else 0.0
+            dev += d * d
+        count[j], mean[j], deviations[j], squares[j] = c, m, dev, sq
+    return count, mean, deviations, squares, sums, block_squares
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def subset_sums_nb(values: F64, group: int) -> F64:
     """``out[g, code]``: the sum of the rows of ``values`` (``S x N``) in group ``g`` (rows
     ``g * group`` onwards) whose bits are set in ``code``, added in ascending row order."""
@@ -117,29 +155,26 @@ def subset_sums_nb(values: F64, group: int) -> F64:
     return out
 
 
-@njit(cache=True, error_model="numpy")
-def _half_sums_nb(sub_sums: F64, sub_squares: F64, codes: I64, s: F64, q: F64) -> None:
-    """A half's sums and sums of squares from one tabulated subset per group."""
-    a = sub_sums[0, codes[0]]
-    b = sub_squares[0, codes[0]]
-    for j in range(s.size):
-        s[j] = a[j]
-        q[j] = b[j]
+@njit(cache=True, inline="always", error_model="numpy")
+def _half_sum_nb(tables: F64, codes: I64, j: int) -> float:
+    """Trial ``j``'s sum over a half: one tabulated subset per group, groups in order."""
+    total = tables[0, codes[0], j]
     for g in range(1, codes.size):
-        a = sub_sums[g, codes[g]]
-        b = sub_squares[g, codes[g]]
-        for j in range(s.size):
-            s[j] += a[j]
-            q[j] += b[j]
+        total += tables[g, codes[g], j]
+    return total  # type: ignore[no-any-return]
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _key_nb(s: float, q: float, bars: float) -> float:
-    """Ranks like the per-bar Sharpe ratio; -inf when flat (no Sharpe ratio ranks lowest)."""
+    """Ranks like the per-bar Sharpe ratio; -inf when flat (no Sharpe ratio ranks lowest).
+
+    The quotient is computed whether or not it is kept, and the flat case selected after:
+    no branch in the loop, so the compiler divides several trials per instruction (the
+    division is most of the cost of a combination). A discarded quotient may be inf or NaN;
+    the numpy error model raises nothing for it."""
     spread = bars * q - s * s  # n (n - 1) times the variance
-    if spread > NO_DISPERSION * (bars - 1.0) * q:
-        return s * abs(s) / spread
-    return -np.inf
+    key = s * abs(s) / spread
+    return key if spread > NO_DISPERSION * (bars - 1.0) * q else -np.inf
 
 
 @njit(cache=True, error_model="numpy")
@@ -153,36 +188,70 @@ def half_sharpe_nb(s: float, q: float, bars: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def _half_keys_nb(
-    sub_sums: F64, sub_squares: F64, codes: I64, bars: float, s: F64, q: F64, key: F64
-) -> float:
-    """A half's sums, sums of squares and ranking keys; returns the largest key."""
-    _half_sums_nb(sub_sums, sub_squares, codes, s, q)
-    top_key = -np.inf
-    for j in range(s.size):
-        key[j] = _key_nb(s[j], q[j], bars)
-        top_key = max(top_key, key[j])
-    return top_key
+def _half_keys_nb(sub_sums: F64, sub_squares: F64, codes: I64, bars: float, key: F64) -> int:
+    """A half's ranking keys, straight from the tables (its sums are not kept: only the
+    winner's are needed again); returns the index of the largest (the first of equals).
+    Two groups (16 blocks) get their own loop, which the compiler vectorises; the sums are
+    the same either way."""
+    if codes.size == 2:
+        s0, s1 = sub_sums[0, codes[0]], sub_sums[1, codes[1]]
+        q0, q1 = sub_squares[0, codes[0]], sub_squares[1, codes[1]]
+        for j in range(key.size):
+            key[j] = _key_nb(s0[j] + s1[j], q0[j] + q1[j], bars)
+    else:
+        for j in range(key.size):
+            key[j] = _key_nb(
+                _half_sum_nb(sub_sums, codes, j), _half_sum_nb(sub_squares, codes, j), bars
+            )
+    return _largest_nb(key)
+
+
+_LANES = 8  # partial maxima: independent comparisons the compiler can put in one register
+
+
+@njit(cache=True, error_model="numpy")
+def _largest_nb(key: F64) -> int:
+    """The index of the largest of ``key``, the first of equals (no NaN in keys: a flat half
+    is -inf). The maximum is exact in any order, so it is taken over ``_LANES`` interleaved
+    partial maxima, which the compiler vectorises, then found by a scan; tracking indices in
+    the lanes instead measured slower (the selects of indices are not vectorised)."""
+    lanes = np.full(_LANES, -np.inf)
+    whole = key.size - key.size % _LANES
+    for j0 in range(0, whole, _LANES):
+        for lane in range(_LANES):
+            v = key[j0 + lane]
+            lanes[lane] = v if v > lanes[lane] else lanes[lane]
+    top = -np.inf
+    for j in range(whole, key.size):
+        top = max(top, key[j])
+    for lane in range(_LANES):
+        top = max(top, lanes[lane])
+    i = 0
+    while key[i] != top:
+        i += 1
+    return i
 
 
 @njit(cache=True, error_model="numpy")
 def _choose_nb(
-    is_key: F64, top_key: float, oos_key: F64, s: F64, q: F64, oos_bars: float
+    top: int, oos_key: F64, oos_sums: F64, oos_squares: F64, oos_codes: I64, oos_bars: float
 ) -> tuple[int, float, float]:
-    """The in-sample best (first of equals), its out-of-sample rank and Sharpe ratio."""
-    top = 0
-    while is_key[top] != top_key:
-        top += 1
+    """The in-sample best ``top``, its out-of-sample rank and Sharpe ratio."""
     own = oos_key[top]
     below = 0
     equal = 0  # counts the trial itself
     for j in range(oos_key.size):
         below += oos_key[j] < own
         equal += oos_key[j] == own
-    return top, below + (equal + 1) / 2.0, half_sharpe_nb(s[top], q[top], oos_bars)
+    s = _half_sum_nb(oos_sums, oos_codes, top)
+    q = _half_sum_nb(oos_squares, oos_codes, top)
+    return top, below + (equal + 1) / 2.0, half_sharpe_nb(s, q, oos_bars)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+_PAIRS_PER_TASK = 16  # pairs per parallel task: 403 tasks for 16 blocks
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def cscv_nb(
     sub_sums: F64,
     sub_squares: F64,
@@ -196,21 +265,26 @@ def cscv_nb(
     and its out-of-sample per-bar Sharpe (NaN when flat).
 
     Each row of ``pairs`` names a combination and its complement, whose in-sample half is the
-    first one's out-of-sample half: one task sums and keys the two halves once and serves
-    both, with the very numbers each would have computed alone (same subset codes, same bar
-    counts), at half the work.
+    first one's out-of-sample half: one task keys the two halves once and serves both, with
+    the very numbers each would have computed alone (same subset codes, same bar counts), at
+    half the work. Scratch is allocated per task of ``_PAIRS_PER_TASK`` pairs, not per pair.
     """
     n_combos = is_codes.shape[0]
     n = sub_sums.shape[2]
     best = np.zeros(n_combos, dtype=np.int64)
     rank = np.zeros(n_combos)
     oos_sharpe = np.zeros(n_combos)
-    for p in prange(pairs.shape[0]):
-        a, b = pairs[p, 0], pairs[p, 1]
-        s_a, q_a, key_a = np.empty(n), np.empty(n), np.empty(n)
-        s_b, q_b, key_b = np.empty(n), np.empty(n), np.empty(n)
-        top_a = _half_keys_nb(sub_sums, sub_squares, is_codes[a], is_bars[a], s_a, q_a, key_a)
-        top_b = _half_keys_nb(sub_sums, sub_squares, is_codes[b], is_bars[b], s_b, q_b, key_b)
-        best[a], rank[a], oos_sharpe[a] = _choose_nb(key_a, top_a, key_b, s_b, q_b, oos_bars[a])
-        best[b], rank[b], oos_sharpe[b] = _choose_nb(key_b, top_b, key_a, s_a, q_a, oos_bars[b])
+    n_pairs = pairs.shape[0]
+    for task in prange((n_pairs + _PAIRS_PER_TASK - 1) // _PAIRS_PER_TASK):
+        key_a, key_b = np.empty(n), np.empty(n)
+        for p in range(task * _PAIRS_PER_TASK, min((task + 1) * _PAIRS_PER_TASK, n_pairs)):
+            a, b = pairs[p, 0], pairs[p, 1]
+            top_a = _half_keys_nb(sub_sums, sub_squares, is_codes[a], is_bars[a], key_a)
+            top_b = _half_keys_nb(sub_sums, sub_squares, is_codes[b], is_bars[b], key_b)
+            best[a], rank[a], oos_sharpe[a] = _choose_nb(
+                top_a, key_b, sub_sums, sub_squares, is_codes[b], oos_bars[a]
+            )
+            best[b], rank[b], oos_sharpe[b] = _choose_nb(
+                top_b, key_a, sub_sums, sub_squares, is_codes[a], oos_bars[b]
+            )
     return best, rank, oos_sharpe

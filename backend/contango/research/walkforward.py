@@ -40,6 +40,7 @@ from contango.engine.metrics import bar_returns, max_drawdown_fraction, sharpe_r
 from contango.engine.run import run_backtest
 from contango.engine.strategy import SizingContext, VectorStrategy
 from contango.research.lookahead import truncate_bars
+from contango.research.overfitting import sharpe_per_bar
 from contango.research.sweep import metric_values, rank_trials
 
 F64 = npt.NDArray[np.float64]
@@ -167,6 +168,11 @@ class WindowOutcome:
     oos_returns: F64  # one per OOS bar
     oos_sharpe: float
     oos_return: float
+    # Every parameter set's in-sample figures (in ``params_list`` order): trials the choice
+    # was made from, which the trial registry counts for the Deflated Sharpe Ratio.
+    trial_sharpes: F64  # annualised, as the sweep's ``sharpe``
+    trial_sharpes_per_bar: F64  # as ``overfitting.sharpe_per_bar`` of the returns
+    trial_n_obs: int  # in-sample returns per trial
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,6 +255,9 @@ def run_walkforward(
                 oos_returns=r,
                 oos_sharpe=sharpe_ratio(r, periods_per_year),
                 oos_return=float(np.prod(1.0 + _wiped_out_as_total_loss(r)) - 1.0),
+                trial_sharpes=sweep.sharpe,
+                trial_sharpes_per_bar=sharpe_per_bar(sweep.returns[1:]),
+                trial_n_obs=int(sweep.returns.shape[0] - 1),
             )
         )
         if progress is not None:

@@ -223,6 +223,17 @@ async def refresh(context: ServiceContext, *, refresh_token: str, csrf: str | No
 
     async with context.database.transaction() as tx:
         result = await sessions.rotate(tx, context.tokens, refresh_token, now, csrf_ok=csrf_ok)
+        if result.outcome is RefreshOutcome.ROTATED and result.session is not None:
+            # New tokens are an authentication event: audited with the rotation they record.
+            owner = await tx.get(User, result.session.user_id)
+            await record_event(
+                tx,
+                action="auth.refresh",
+                actor_id=result.session.user_id,
+                actor=owner.email if owner else str(result.session.user_id),
+                target=f"user:{result.session.user_id}",
+                details={"session_id": str(result.session.id)},
+            )
         if result.outcome is RefreshOutcome.REUSED and result.session is not None:
             owner = await tx.get(User, result.session.user_id)
             await record_event(

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from contango.auth.keys import ed25519_key, server_secret
 from contango.auth.tokens import TokenService
 from contango.db.migrate import upgrade_async
 from contango.db.session import Database
+from contango.keys import ed25519_key, server_secret
 from contango.settings import Settings
 
 

@@ -162,6 +162,12 @@ class SeriesPage:
     total: int
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th..."""
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 async def build(
     session: AsyncSession,
     caller: Principal,
@@ -197,6 +203,12 @@ async def build(
     except ContinuousError as exc:  # the chain cannot be joined as asked
         raise InvalidInputError(f"cannot build the series: {exc}") from None
     table = built.series.table
+    if table.num_rows == 0:
+        raise InvalidInputError(
+            f"the series has no bars: {name} holds no {ordinal(request.nearby)} nearby contract "
+            "in the dates asked",
+            extra={"field": "nearby"},
+        )
     ts = table.column("ts")
     meta = StoredSeries(
         id=uuid.uuid4(),

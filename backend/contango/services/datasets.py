@@ -38,6 +38,8 @@ from contango.data.ingest import import_file, validate_file
 from contango.data.registry import get_registry
 from contango.data.schema import ColumnMapping, Kind, MappingError
 from contango.data.store import DatasetVersion, LocalParquetStore, StoreError, open_store
+
+__all__ = ["LocalParquetStore"]  # the store type routers declare as a dependency
 from contango.data.validation import ValidationFailed, ValidationReport
 from contango.db.models import Dataset, User
 from contango.errors import (

@@ -1,154 +1,219 @@
-"""The embedded job runner: runs queued jobs in this process, one at a time per slot.
+"""One attempt of a job, run by whatever worker claimed it (a local pool process or a Celery task).
 
-``contango serve`` starts it with the API. The queue is the jobs table itself: a worker claims
-the oldest queued job with a conditional UPDATE, so a job submitted by any process is found,
-and a wake-up from :meth:`LocalJobRunner.notify` only saves the wait for the next poll (it may
-arrive before the submitting transaction commits; the poll then finds the job). The heavy work
-runs in a thread (the engine releases the GIL in its kernels); progress and cancellation travel
-through the database. Jobs a stopped process left running are queued again on start.
+The work runs in a thread; this coroutine meanwhile renews the attempt's lease, writes its
+progress to the database and publishes it (for the WebSocket). Results are written to a
+staging folder of the attempt and moved to the job's results folder only in the transaction
+whose conditional UPDATE accepted the attempt's end, so a stale attempt (its lease expired and
+another attempt took over) stores nothing, and a job's results folder is written once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
-import socket
+import shutil
 import threading
 import time
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from contango.db.models import JobStatus
-from contango.observability.metrics import Metrics
+from contango.db.models import Job, JobStatus, Strategy
 from contango.services import jobs
 from contango.services.context import ServiceContext
-from contango.services.job_execution import JobCancelledError, JobFailedError, execute
+from contango.services.job_execution import (
+    CustomTargets,
+    JobCancelledError,
+    JobFailedError,
+    SweepFanOut,
+    execute,
+)
 from contango.services.job_specs import JobKind
 
 log = logging.getLogger("contango.jobs")
-PROGRESS_INTERVAL_SECONDS = 0.5
-POLL_SECONDS = 1.0
+PUBLISH_SECONDS = 0.5  # live progress cadence (events, not database writes)
+DB_PROGRESS_SECONDS = 1.0  # progress written to the row at most this often (also the lease)
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+def event(job: Job, status: str, progress: float, message: str, **extra: Any) -> dict[str, Any]:
+    """A progress or status event as published to WebSocket listeners."""
+    return {
+        "job_id": str(job.id),
+        "kind": job.kind,
+        "attempt": job.attempt,
+        "status": status,
+        "progress": progress,
+        "message": message,
+        **extra,
+    }
 
 
 @dataclass
 class _Live:
-    """Progress handed from the worker thread to the event loop."""
+    """Progress handed from the work thread to the event loop, and the stop signal back."""
 
     fraction: float = 0.0
     message: str = "started"
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    lease_lost: bool = False
+
+    def progress(self, fraction: float | None, message: str) -> None:
+        if self.stop.is_set():
+            raise JobCancelledError
+        if fraction is not None:
+            self.fraction = fraction
+        self.message = message
 
 
-class LocalJobRunner:
-    """Runs jobs from an in-process queue on ``slots`` concurrent workers."""
+def staging_folder(context: ServiceContext, job: Job) -> Path:
+    """Where ``job``'s current attempt writes its results before they are accepted."""
+    return context.settings.results_dir / f".{job.id}.attempt-{job.attempt}"
 
-    def __init__(
-        self, context: ServiceContext, slots: int = 1, metrics: Metrics | None = None
-    ) -> None:
-        self.context = context
-        self.slots = slots
-        self.metrics = metrics
-        self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
-        self._wake = asyncio.Event()
-        self._depth = 0
-        self._tasks: list[asyncio.Task[None]] = []
 
-    async def start(self) -> None:
-        """Queue again what a previous process left running, then start the workers."""
-        async with self.context.database.transaction() as session:
-            requeued = await jobs.requeue_interrupted(session)
-        if requeued:
-            log.warning("requeued %d job(s) left running by a stopped process", requeued)
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.slots)]
+def results_folder(context: ServiceContext, job: Job) -> Path:
+    """Where a job's accepted results live."""
+    return context.settings.results_dir / str(job.id)
 
-    async def stop(self) -> None:
-        """Stop taking jobs (a job in flight is requeued on the next start)."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
 
-    def depth(self) -> int:
-        """Queued jobs, as last counted by a worker."""
-        return self._depth
-
-    def notify(self) -> None:
-        """A job was submitted: wake an idle worker now rather than at its next poll."""
-        self._wake.set()
-
-    async def _work(self) -> None:
-        while True:
-            try:
-                async with self.context.database.transaction() as session:
-                    job_id, self._depth = await jobs.next_queued(session)
-                if job_id is not None:
-                    await self.run_one(job_id)
-                    continue
-            except Exception:
-                log.exception("the job runner failed; retrying")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-
-    async def run_one(self, job_id: uuid.UUID) -> None:
-        """Claim and run one job to its end."""
-        async with self.context.database.transaction() as session:
-            job = await jobs.claim(session, job_id, self.worker_name)
-        if job is None:
-            return  # cancelled or taken meanwhile
-        folder = self.context.settings.results_dir / str(job.id)
-        live = _Live()
-
-        def progress(fraction: float | None, message: str) -> None:
-            if live.cancelled.is_set():
-                raise JobCancelledError
-            if fraction is not None:
-                live.fraction = fraction
-            live.message = message
-
-        started = time.perf_counter()
-        work = asyncio.create_task(
-            asyncio.to_thread(execute, JobKind(job.kind), job.config, folder, progress)
+async def custom_code(context: ServiceContext, job: Job) -> str | None:
+    """The custom strategy code a job runs (None for a template strategy)."""
+    if job.strategy_id is None:
+        return None
+    async with context.database.transaction() as session:
+        strategy = await session.get(Strategy, job.strategy_id)
+    if strategy is None:
+        raise JobFailedError(
+            "the custom strategy was deleted", f"strategy {job.strategy_id} no longer exists"
         )
-        while not work.done():
-            await asyncio.wait({work}, timeout=PROGRESS_INTERVAL_SECONDS)
-            async with self.context.database.transaction() as session:
-                if await jobs.report_progress(session, job.id, live.fraction, live.message):
-                    live.cancelled.set()
-        status = await self._record_end(job.id, work, folder)
-        if self.metrics is not None:
-            self.metrics.jobs_finished.labels(job.kind, status.value).inc()
-            self.metrics.job_seconds.labels(job.kind).observe(time.perf_counter() - started)
-            if status is JobStatus.SUCCEEDED:
-                counts = work.result().get("throughput", {})
-                self.metrics.bars_simulated.inc(counts.get("bars", 0))
-                self.metrics.backtests_run.inc(counts.get("backtests", 0))
+    return strategy.code
 
-    async def _record_end(
-        self, job_id: uuid.UUID, work: asyncio.Task[dict[str, Any]], folder: Path
-    ) -> JobStatus:
-        error = work.exception()
-        async with self.context.database.transaction() as session:
-            if error is None:
-                await jobs.finish(
-                    session,
-                    job_id,
-                    JobStatus.SUCCEEDED,
-                    message="finished",
-                    summary=work.result(),
-                    result_dir=str(folder),
-                )
-                return JobStatus.SUCCEEDED
-            if isinstance(error, JobCancelledError):
-                await jobs.finish(session, job_id, JobStatus.CANCELLED, message="cancelled")
-                return JobStatus.CANCELLED
-            if isinstance(error, JobFailedError):
-                await jobs.finish(
-                    session, job_id, JobStatus.FAILED, message=str(error), error=error.detail
-                )
-                return JobStatus.FAILED
-            raise error
+
+async def _follow(
+    context: ServiceContext, job: Job, work: asyncio.Task[Any], live: _Live, publish: Publish
+) -> None:
+    """Renew the lease and report progress until the work ends."""
+    settings = context.settings
+    every = min(settings.heartbeat_seconds, DB_PROGRESS_SECONDS)
+    last_write = time.monotonic()
+    while not work.done():
+        await asyncio.wait({work}, timeout=PUBLISH_SECONDS)
+        publish(event(job, "running", live.fraction, live.message))
+        if time.monotonic() - last_write < every:
+            continue
+        last_write = time.monotonic()
+        async with context.database.transaction() as session:
+            state = await jobs.heartbeat(
+                session,
+                job.id,
+                job.attempt,
+                settings.lease_seconds,
+                progress=live.fraction,
+                message=live.message,
+            )
+        if not state.held:
+            log.warning("job %s attempt %d lost its lease; stopping it", job.id, job.attempt)
+            live.lease_lost = True
+            live.stop.set()
+        elif state.cancel_requested:
+            live.stop.set()
+
+
+async def run_attempt(
+    context: ServiceContext,
+    job: Job,
+    publish: Publish,
+    sandbox: CustomTargets | None = None,
+    fan_out: SweepFanOut | None = None,
+) -> JobStatus | None:
+    """Run a claimed attempt to its end; the recorded status, or None if the attempt turned out
+    stale (nothing of it was stored). ``sandbox`` runs custom strategy code (workers pass it;
+    without it such a job fails closed); ``fan_out`` spreads a sweep's chunks over workers."""
+    live = _Live()
+    staging = staging_folder(context, job)
+    started = time.perf_counter()
+    publish(event(job, "running", 0.0, "started"))
+    try:
+        code = await custom_code(context, job)
+    except JobFailedError as error:
+        return await _end(context, job, staging, publish, outcome=error, started=started)
+    custom = None if code is None else (code, sandbox)
+    work = asyncio.create_task(
+        asyncio.to_thread(
+            execute,
+            JobKind(job.kind),
+            job.config,
+            staging,
+            live.progress,
+            custom=custom,
+            stop=live.stop,
+            fan_out=fan_out,
+        )
+    )
+    await _follow(context, job, work, live, publish)
+    if live.lease_lost:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    outcome: dict[str, Any] | BaseException = work.exception() or work.result()
+    return await _end(context, job, staging, publish, outcome=outcome, started=started)
+
+
+def _promote(staging: Path, final: Path) -> None:
+    """Move an accepted attempt's results into place (replacing what a crashed attempt may have
+    moved there without its end being committed)."""
+    if final.exists():
+        shutil.rmtree(final)
+    if staging.exists():
+        staging.replace(final)
+    else:
+        final.mkdir(parents=True)
+
+
+def _ending(outcome: dict[str, Any] | BaseException) -> tuple[JobStatus, dict[str, Any]]:
+    """The status and the columns to record for a finished piece of work."""
+    if isinstance(outcome, dict):
+        return JobStatus.SUCCEEDED, {"message": "finished", "summary": outcome}
+    if isinstance(outcome, JobCancelledError):
+        return JobStatus.CANCELLED, {"message": "cancelled"}
+    if isinstance(outcome, JobFailedError):
+        return JobStatus.FAILED, {"message": str(outcome), "error": outcome.detail}
+    detail = f"{type(outcome).__name__}: {outcome}"
+    return JobStatus.FAILED, {"message": f"the worker failed: {detail}", "error": detail}
+
+
+async def _end(
+    context: ServiceContext,
+    job: Job,
+    staging: Path,
+    publish: Publish,
+    *,
+    outcome: dict[str, Any] | BaseException,
+    started: float,
+) -> JobStatus | None:
+    """Record the attempt's end if the attempt still holds the job."""
+    status, columns = _ending(outcome)
+    final = results_folder(context, job)
+    async with context.database.transaction() as session:
+        if status is JobStatus.SUCCEEDED:
+            columns["result_dir"] = str(final)
+        accepted = await jobs.finish(session, job.id, job.attempt, status, **columns)
+        if accepted and status is JobStatus.SUCCEEDED:
+            _promote(staging, final)
+    shutil.rmtree(staging, ignore_errors=True)
+    if not accepted:
+        log.warning("job %s attempt %d is stale; its end was refused", job.id, job.attempt)
+        return None
+    summary = columns.get("summary") or {}
+    publish(
+        event(
+            job,
+            status.value,
+            1.0 if status is JobStatus.SUCCEEDED else 0.0,
+            columns["message"],
+            seconds=time.perf_counter() - started,
+            throughput=summary.get("throughput", {}),
+        )
+    )
+    return status

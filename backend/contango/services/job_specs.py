@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +19,8 @@ from contango.errors import InvalidInputError
 from contango.research.config import ResearchConfig
 from contango.services.backtests import plan_of
 from contango.services.research import ResearchError, param_sets
+
+CUSTOM_PREFIX = "custom:"  # strategy.name "custom:<strategy id>" runs stored custom code
 
 
 class JobKind(StrEnum):
@@ -54,8 +57,28 @@ def parse_job_config(kind: JobKind, config: dict[str, Any]) -> BaseModel:
         ) from None
 
 
+def custom_strategy_id(model: BaseModel) -> uuid.UUID | None:
+    """The stored custom strategy a configuration names (``custom:<id>``), or None."""
+    strategy = model.backtest.strategy if isinstance(model, ResearchConfig) else None
+    if isinstance(model, BacktestConfig):
+        strategy = model.strategy
+    if strategy is None or not strategy.name.startswith(CUSTOM_PREFIX):
+        return None
+    if isinstance(model, ResearchConfig):
+        raise InvalidInputError("custom strategies run as backtests only, not in sweeps")
+    try:
+        return uuid.UUID(strategy.name.removeprefix(CUSTOM_PREFIX))
+    except ValueError:
+        raise InvalidInputError(
+            f"strategy.name {strategy.name!r} must be custom:<strategy id>"
+        ) from None
+
+
 def check_job_config(kind: JobKind, model: BaseModel) -> None:
-    """Resolve the strategy and its parameters now, as the run will."""
+    """Resolve the strategy and its parameters now, as the run will (custom code is checked
+    when it runs, in its sandbox)."""
+    if custom_strategy_id(model) is not None:
+        return
     try:
         if isinstance(model, BacktestConfig):
             plan_of(model, None, "config")

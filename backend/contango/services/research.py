@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +29,11 @@ from contango.engine.templates import get_template
 from contango.research.config import ResearchConfig
 from contango.research.lookahead import find_lookahead, sizing_from_specs
 from contango.research.overfitting import (
+    OverfitProbability,
     deflated_sharpe_of_returns,
+    overfitting_of_statistics,
     probability_of_backtest_overfitting,
-    sharpe_per_bar,
+    return_statistics,
 )
 from contango.research.sweep import (
     ParamSets,
@@ -120,38 +123,54 @@ def periods_per_year(loaded: LoadedData) -> float:
     return (loaded.bars.n_bars - 1) / years if years > 0 else 252.0
 
 
-def _trial_records(
-    config: ResearchConfig, sets: ParamSets, result: SweepResult, per_bar: F64, sweep_id: str
-) -> list[TrialRecord]:
-    """One record per trial of ``result``, which ran ``sets.params`` in order: the sets'
-    JSON values and canonical texts, made once when the sets were built, are reused."""
-    if len(sets.texts) != result.n_trials:
-        raise ValueError(
-            f"the sweep ran {result.n_trials} trials for {len(sets.texts)} parameter sets"
-        )
-    context = {
-        "start": str(config.backtest.start),
-        "end": str(config.backtest.end),
+def _trial_context(config: ResearchConfig, start: str, end: str) -> dict[str, Any]:
+    """What shapes a trial besides its parameters (hashed into its id): period, markets,
+    simulation settings."""
+    return {
+        "start": start,
+        "end": end,
         "markets": [m.model_dump(mode="json") for m in config.backtest.markets],
         "simulation": config.backtest.simulation.model_dump(mode="json"),
     }
+
+
+def _sweep_trial_ids(config: ResearchConfig, sets: ParamSets) -> list[str]:
+    """The trial id of each of ``sets`` over the configured period; from the texts made when
+    the sets were built."""
+    context = _trial_context(config, str(config.backtest.start), str(config.backtest.end))
+    return trial_ids_of_texts(sets.texts, context)
+
+
+def _records(
+    sets: ParamSets, ids: list[str], sharpe: F64, per_bar: F64, *, n_obs: int, sweep_id: str
+) -> list[TrialRecord]:
+    """One record per parameter set of ``sets`` (with its id), in order."""
+    if not len(ids) == len(sets.values) == sharpe.size == per_bar.size:
+        raise ValueError(
+            f"{sharpe.size} trials were run for {len(sets.values)} parameter sets "
+            f"({len(ids)} ids, {per_bar.size} per-bar Sharpe ratios)"
+        )
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    n_obs = int(result.returns.shape[0] - 1)
-    sharpe = result.sharpe.tolist()
     return [
         TrialRecord(
             trial_id=identity,
             params=values,
-            sharpe=float(sharpe[i]),
+            sharpe=float(annual),
             sharpe_per_bar=float(bar_sharpe),
             n_obs=n_obs,
             sweep_id=sweep_id,
             recorded_at=now,
         )
-        for i, (values, identity, bar_sharpe) in enumerate(
-            zip(sets.values, trial_ids_of_texts(sets.texts, context), per_bar.tolist(), strict=True)
+        for values, identity, annual, bar_sharpe in zip(
+            sets.values, ids, sharpe.tolist(), per_bar.tolist(), strict=True
         )
     ]
+
+
+def _sweep_id(config: ResearchConfig) -> str:
+    """A short name of the configuration the trials were recorded by."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _finite(value: float) -> float | None:
@@ -162,6 +181,23 @@ def sweep_diagnostics(
     result: SweepResult, best: int, log: TrialLog, pbo_blocks: int
 ) -> dict[str, Any]:
     """DSR of the chosen trial against every trial in ``log``, and PBO of this sweep."""
+    pbo = (
+        probability_of_backtest_overfitting(result.returns[1:], pbo_blocks)
+        if _pbo_possible(result, pbo_blocks)
+        else None
+    )
+    return _diagnostics(result, best, log, pbo)
+
+
+def _pbo_possible(result: SweepResult, pbo_blocks: int) -> bool:
+    """PBO needs two trials and two bars per block (row 0 of the returns is left out)."""
+    return result.n_trials >= 2 and result.returns.shape[0] - 1 >= 2 * pbo_blocks
+
+
+def _diagnostics(
+    result: SweepResult, best: int, log: TrialLog, pbo: OverfitProbability | None
+) -> dict[str, Any]:
+    """The ``deflated_sharpe`` and ``pbo`` entries of :func:`sweep_diagnostics`."""
     returns = result.returns[1:]  # row 0 is the first close against the capital
     root_year = math.sqrt(result.periods_per_year)
     dsr = deflated_sharpe_of_returns(
@@ -181,10 +217,9 @@ def sweep_diagnostics(
             "kurtosis": _finite(dsr.kurtosis),
         }
     }
-    if result.n_trials < 2 or returns.shape[0] < 2 * pbo_blocks:
+    if pbo is None:
         out["pbo"] = {"pbo": None, "why": "needs >= 2 trials and >= 2 bars per block"}
         return out
-    pbo = probability_of_backtest_overfitting(returns, pbo_blocks)
     out["pbo"] = {
         "pbo": pbo.pbo,
         "n_blocks": pbo.n_blocks,
@@ -223,19 +258,35 @@ def lookahead_diagnostics(
     }
 
 
-def run_config_sweep(
+@dataclass(frozen=True, kw_only=True)
+class SweepRun:
+    """The trials of a sweep, before the report: the strategy, its parameter sets, the result
+    (``result.params`` are ``sets.params`` in order, however many processes ran them)."""
+
+    strategy: VectorStrategy
+    sets: ParamSets
+    result: SweepResult
+
+
+def run_sweep_trials(
+    config: ResearchConfig, loaded: LoadedData, *, progress: Progress | None = None
+) -> SweepRun:
+    """Every parameter set of the sweep, run in this process."""
+    strategy, sets = param_sets(config)
+    return _run_sets(config, loaded, strategy, sets, progress)
+
+
+def _run_sets(
     config: ResearchConfig,
     loaded: LoadedData,
-    *,
-    progress: Progress | None = None,
-    registry_folder: Path | None = None,
-) -> SweepReport:
-    """Run the sweep, record its trials, and diagnose the choice of the best."""
-    strategy, sets = param_sets(config)
+    strategy: VectorStrategy,
+    sets: ParamSets,
+    progress: Progress | None,
+) -> SweepRun:
     # One chunk: here every chunk would run in this process, one after the other, and each
     # would pay the per-run set-up again (indicators, inputs, threads) and the merge copy.
-    # ``sweep.chunk_size`` is the unit of a distributed run; the result is the same bit for
-    # bit either way (see ``contango.research.sweep``).
+    # Chunks are the unit of a distributed run (``contango.workers.sweep_chunks``); the result
+    # is the same bit for bit either way (see ``contango.research.sweep``).
     result = run_chunked_sweep(
         loaded.bars,
         loaded.specs,
@@ -248,24 +299,53 @@ def run_config_sweep(
         contracts=loaded.contracts,
         fx=loaded.fx or None,
     )
+    return SweepRun(strategy=strategy, sets=sets, result=result)
+
+
+def report_sweep(
+    config: ResearchConfig,
+    loaded: LoadedData,
+    run: SweepRun,
+    *,
+    registry_folder: Path | None = None,
+) -> SweepReport:
+    """Rank the trials of ``run``, record them, and diagnose the choice of the best (the same
+    for a sweep run here and one merged from chunks run elsewhere)."""
+    return _report(config, loaded, run, registry_folder, _sweep_trial_ids(config, run.sets))
+
+
+def _report(
+    config: ResearchConfig,
+    loaded: LoadedData,
+    run: SweepRun,
+    registry_folder: Path | None,
+    ids: list[str],
+) -> SweepReport:
+    """:func:`report_sweep` with the trial ids of ``run.sets`` made already."""
+    strategy, sets, result = run.strategy, run.sets, run.result
     objective = config.sweep.objective
     ranking = rank_trials(result, objective)
+    best = int(ranking[0])
     key = TrialKey.of(strategy.name, loaded.bars.markets, loaded.data_versions)
-    sweep_id = hashlib.sha256(
-        json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()[:16]
-    per_bar = sharpe_per_bar(result.returns[1:])
-    records = _trial_records(config, sets, result, per_bar, sweep_id)
-    log = record_trials(key, records, registry_folder)
-    diagnostics = sweep_diagnostics(result, int(ranking[0]), log, config.sweep.pbo_blocks)
-    diagnostics["lookahead"] = lookahead_diagnostics(
-        strategy, result.params[int(ranking[0])], loaded, config
-    )
+    blocks = config.sweep.pbo_blocks if _pbo_possible(result, config.sweep.pbo_blocks) else 1
+    stats = return_statistics(result.returns[1:], blocks)  # one read of the returns
+    # The PBO kernel releases the interpreter: it runs in a thread while this one records
+    # the trials and checks for look-ahead (Python work), instead of one after the other.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pbo = pool.submit(overfitting_of_statistics, stats) if blocks > 1 else None
+        n_obs = int(result.returns.shape[0] - 1)
+        records = _records(
+            sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=_sweep_id(config)
+        )
+        log = record_trials(key, records, registry_folder)
+        lookahead = lookahead_diagnostics(strategy, result.params[best], loaded, config)
+        diagnostics = _diagnostics(result, best, log, None if pbo is None else pbo.result())
+    diagnostics["lookahead"] = lookahead
     diagnostics.update(
         objective=objective,
-        best_trial=int(ranking[0]),
-        best_params=result.params[int(ranking[0])].model_dump(mode="json"),
-        best_objective=_finite(float(metric_values(result, objective)[ranking[0]])),
+        best_trial=best,
+        best_params=result.params[best].model_dump(mode="json"),
+        best_objective=_finite(float(metric_values(result, objective)[best])),
         trials_this_sweep=result.n_trials,
         rejected_param_sets=len(sets.rejected),
         registry={"strategy": key.strategy, "key": key.key_id, "n_trials": log.n_trials},
@@ -280,6 +360,24 @@ def run_config_sweep(
         diagnostics=diagnostics,
         trial_log=log,
     )
+
+
+def run_config_sweep(
+    config: ResearchConfig,
+    loaded: LoadedData,
+    *,
+    progress: Progress | None = None,
+    registry_folder: Path | None = None,
+) -> SweepReport:
+    """Run the sweep here, record its trials, and diagnose the choice of the best.
+
+    The sweep's kernels release the interpreter, so the trial ids (hashing, Python work) are
+    made in a thread meanwhile rather than after it."""
+    strategy, sets = param_sets(config)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ids = pool.submit(_sweep_trial_ids, config, sets)
+        run = _run_sets(config, loaded, strategy, sets, progress)
+        return _report(config, loaded, run, registry_folder, ids.result())
 
 
 def write_sweep_report(report: SweepReport, folder: Path) -> list[Path]:
@@ -300,9 +398,15 @@ def write_sweep_report(report: SweepReport, folder: Path) -> list[Path]:
 
 
 def run_config_walkforward(
-    config: ResearchConfig, loaded: LoadedData, *, progress: Progress | None = None
+    config: ResearchConfig,
+    loaded: LoadedData,
+    *,
+    progress: Progress | None = None,
+    registry_folder: Path | None = None,
 ) -> WalkForwardResult:
-    """Walk forward over the sweep's parameter sets as the ``walkforward:`` block says."""
+    """Walk forward over the sweep's parameter sets as the ``walkforward:`` block says, and
+    record every in-sample trial in the trial registry: each window chose among them, so the
+    Deflated Sharpe Ratio of a later choice must count them."""
     walk = config.walkforward
     if walk is None:
         raise ResearchError("the configuration has no walkforward: block")
@@ -317,7 +421,7 @@ def run_config_walkforward(
         )
     except ValueError as exc:
         raise ResearchError(f"walkforward: {exc}") from None
-    return run_walkforward(
+    result = run_walkforward(
         market_data(loaded),
         strategy=strategy,
         params_list=sets.params,
@@ -328,6 +432,31 @@ def run_config_walkforward(
         workers=sweep_workers(config, loaded),
         progress=progress,
     )
+    key = TrialKey.of(strategy.name, loaded.bars.markets, loaded.data_versions)
+    record_trials(key, walkforward_records(config, sets, result, loaded.bars.ts), registry_folder)
+    return result
+
+
+def walkforward_records(
+    config: ResearchConfig, sets: ParamSets, result: WalkForwardResult, ts: npt.NDArray[np.int64]
+) -> list[TrialRecord]:
+    """The in-sample trials of every window: each parameter set over the window's in-sample
+    bars (its period, hence its trial id, is the window's first and last in-sample day)."""
+    sweep_id = _sweep_id(config)
+    records: list[TrialRecord] = []
+    for o in result.outcomes:
+        w = o.window
+        context = _trial_context(config, _day(ts[w.is_start]), _day(ts[w.is_end - 1]))
+        ids = trial_ids_of_texts(sets.texts, context)
+        records += _records(
+            sets,
+            ids,
+            o.trial_sharpes,
+            o.trial_sharpes_per_bar,
+            n_obs=o.trial_n_obs,
+            sweep_id=sweep_id,
+        )
+    return records
 
 
 def walkforward_tables(result: WalkForwardResult, ts: npt.NDArray[np.int64]) -> dict[str, Any]:

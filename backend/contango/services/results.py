@@ -79,6 +79,11 @@ def table_page(
     for column, value in (equals or {}).items():
         if value is None:
             continue
+        kind = table.schema.field(column).type if column in table.schema.names else None
+        if kind is None or not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            if table.num_rows == 0:
+                continue  # an empty table is written without column types; nothing matches
+            raise InvalidInputError(f"table {name} has no {column} column to filter by")
         table = table.filter(
             pc.equal(table[column], pa.scalar(value, table.schema.field(column).type))
         )

@@ -35,9 +35,9 @@ from contango.api.schemas.data import (
 )
 from contango.api.security import require
 from contango.auth.rbac import Permission, Principal
-from contango.data.store import LocalParquetStore
 from contango.errors import InvalidInputError, TooLargeError
 from contango.services import datasets as service
+from contango.services.datasets import LocalParquetStore
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
 

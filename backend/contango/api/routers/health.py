@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 router = APIRouter(tags=["operations"])
 
@@ -20,8 +19,7 @@ async def readyz(request: Request) -> JSONResponse:
     """Ready to take traffic: the metadata database answers a query."""
     context = request.app.state.context
     try:
-        async with context.database.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await context.database.ping()
     except Exception as error:
         body = {"status": "unavailable", "database": type(error).__name__}
         return JSONResponse(body, status_code=503)

@@ -72,7 +72,10 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_team_submitted", "team_id", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_jobs_team_submitted", "team_id", "submitted_at"),
+        Index("ix_jobs_status_lease", "status", "lease_expires_at"),  # the recovery scan
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(16))  # backtest | sweep | walkforward

@@ -305,7 +305,7 @@ def run_trial_nb(
                      metrics)  # fmt: skip
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def sweep_targets_nb(
     data: SweepData, mk: SweepMarkets, par: SweepParams, targets: F64, returns: F64,
     metrics: F64,
@@ -319,7 +319,7 @@ def sweep_targets_nb(
         run_trial_nb(data, mk, par, targets[i], returns[i], equity, scratch, metrics[i])
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, nogil=True)
 def sweep_crossover_nb(
     data: SweepData, mk: SweepMarkets, par: SweepParams, averages: F64, sizes: F64,
     trials: I64, returns: F64, metrics: F64,
