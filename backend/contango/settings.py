@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `contango serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `contango serve` uses.")
+    web_dir: Path | None = Field(
+        default_factory=lambda: Path(__file__).resolve().parents[2] / "frontend" / "dist",
+        description="The web app's production build, served at `/` (None: API only).",
+    )
     upload_max_bytes: int = Field(
         default=2 * 1024**3, ge=1, description="Largest dataset upload accepted, in bytes."
     )

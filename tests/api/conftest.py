@@ -30,7 +30,7 @@ T = TypeVar("T")
 @pytest.fixture
 def settings(data_dir: Path, database_url: str) -> Settings:
     """Settings of a test app: its own data folder and database."""
-    return Settings(data_dir=data_dir, database_url=database_url)
+    return Settings(data_dir=data_dir, database_url=database_url, web_dir=None)
 
 
 @pytest.fixture

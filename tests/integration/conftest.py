@@ -8,7 +8,6 @@ one test ever takes a task of another (whose job it would not find in its own da
 from __future__ import annotations
 
 import fcntl
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +18,10 @@ from celery_support import CeleryWorkers
 from fastapi.testclient import TestClient
 
 from contango.api.app import create_app
-from contango.data.samples.load import load_samples
-from contango.data.store import open_store
 from contango.settings import Settings
+from jobs_support import install_es_samples
 
 LOCK = Path(tempfile.gettempdir()) / "contango-test-redis-db.lock"
-_SAMPLES: dict[str, Path] = {}
 
 
 def service_url(config: pytest.Config, name: str) -> str:
@@ -57,11 +54,7 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def es_samples(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Three years of the ES daily sample chain in the test's store (generated once)."""
-    if "es" not in _SAMPLES:
-        folder = tmp_path_factory.getbasetemp() / "es-store"
-        load_samples(markets=["ES"], years=3, minute_markets=[], store=open_store(folder))
-        _SAMPLES["es"] = folder
-    shutil.copytree(_SAMPLES["es"], data_dir / "store", dirs_exist_ok=True)
+    install_es_samples(data_dir, tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

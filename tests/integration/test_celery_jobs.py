@@ -21,6 +21,8 @@ from celery_support import (
 )
 from fastapi.testclient import TestClient
 
+from jobs_support import backtest_config
+
 pytestmark = pytest.mark.redis
 
 API = "/api/v1/backtests"
@@ -29,24 +31,6 @@ SLOW = (
     "import time\ndef targets(bars, params):\n    time.sleep(params['sleep'])\n"
     "    return np.ones(bars.close.shape)\n"
 )
-
-
-def backtest_config(**changes: Any) -> dict[str, Any]:
-    """A 10/50 crossover on the ES samples with real costs (ES: $50 a point, tick 0.25)."""
-    config: dict[str, Any] = {
-        "name": "ma-es",
-        "markets": [{"root": "ES", "dataset": "ES.1d", "mode": "continuous",
-                     "adjustment": "difference", "roll_days": 5, "commission": 1.25,
-                     "exchange_fee": 1.38}],
-        "start": "2023-06-01",
-        "end": "2025-12-31",
-        "strategy": {"name": "ma_crossover", "params": {"fast_window": 10, "slow_window": 50,
-                                                        "sizing": "fixed", "contracts": 1}},
-        "simulation": {"capital": 250_000, "fill_delay": 1, "slippage_ticks": 1},
-        "seed": 0,
-    }  # fmt: skip
-    config.update(changes)
-    return config
 
 
 def submit_custom(client: TestClient, headers: Headers, code: str, **params: Any) -> str:

@@ -10,13 +10,13 @@ import pyarrow.parquet as pq
 import pytest
 from celery_support import CeleryWorkers, context_of, login, wait_until
 from fastapi.testclient import TestClient
-from test_celery_jobs import backtest_config
 
 from contango.auth.rbac import Role
 from contango.research.config import ResearchConfig
 from contango.services.backtest_data import load_data
 from contango.services.research import run_config_sweep, write_sweep_report
 from contango.settings import Settings
+from jobs_support import backtest_config
 
 pytestmark = pytest.mark.redis
 CHUNK = 1_000

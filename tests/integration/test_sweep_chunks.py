@@ -7,13 +7,13 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
-from test_celery_jobs import backtest_config
 
 from contango.engine.batch import SweepResult
 from contango.research.config import ResearchConfig
 from contango.services.backtest_data import load_data
 from contango.services.research import run_sweep_trials
 from contango.workers.sweep_chunks import CeleryFanOut, ChunkStore, run_stored_chunk
+from jobs_support import backtest_config
 
 
 def _config() -> ResearchConfig:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -86,3 +87,19 @@ def test_files_of_the_worker_cannot_be_read(tmp_path: Path) -> None:
     secret.write_text("key", encoding="utf-8")
     with pytest.raises(JobFailedError, match="forbids"):
         _run(f"def targets(bars, params):\n    return open({str(secret)!r}).read()\n")
+
+
+def test_sandbox_folders_of_dead_workers_are_removed(tmp_path: Path) -> None:
+    from contango.workers.sandbox.run import SANDBOX_PREFIX, _remove_orphans
+
+    dead_pid = 2**22 + 17  # above the largest pid Linux can hand out (4,194,304)
+    dead = tmp_path / f"{SANDBOX_PREFIX}{dead_pid}-abc"
+    mine = tmp_path / f"{SANDBOX_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "unrelated-1-2"
+    for folder in (dead, mine, other):
+        folder.mkdir()
+        (folder / "bars.npz").write_bytes(b"x")
+    _remove_orphans(tmp_path)
+    assert not dead.exists()
+    assert mine.exists()
+    assert other.exists()

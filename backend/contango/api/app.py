@@ -21,6 +21,7 @@ from contango import __version__
 from contango.api.errors import install_error_handlers
 from contango.api.middleware import RequestContextMiddleware
 from contango.api.routers import ROUTERS, health, ws
+from contango.api.web import mount_web_app
 from contango.audit import run_checkpoints, run_sealer
 from contango.observability.metrics import Metrics
 from contango.observability.tracing import setup_tracing
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, job_slots: int | None = None
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    mount_web_app(app, chosen.web_dir)  # last: its catch-all must not shadow the API
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     setup_tracing(app, chosen)
     return app

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contango.errors import ServiceError, ThrottledError
@@ -77,8 +77,12 @@ async def _service_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    web = getattr(request.app.state, "web", None)
+    if error.status_code == 404 and web is not None and web.serves(request):
+        page: Response = web.page()  # a route of the web app, reloaded in the browser
+        return page
     slug, title = _HTTP_SLUGS.get(error.status_code, ("http-error", "HTTP error"))
     detail = error.detail if isinstance(error.detail, str) else title
     return problem(

@@ -168,13 +168,13 @@ def _half_sum_nb(tables: F64, codes: I64, j: int) -> float:
 def _key_nb(s: float, q: float, bars: float) -> float:
     """Ranks like the per-bar Sharpe ratio; -inf when flat (no Sharpe ratio ranks lowest).
 
-    The quotient is computed whether or not it is kept, and the flat case selected after:
-    no branch in the loop, so the compiler divides several trials per instruction (the
-    division is most of the cost of a combination). A discarded quotient may be inf or NaN;
-    the numpy error model raises nothing for it."""
+    No branch around the division: a flat half divides by 1 instead and its quotient is
+    dropped, so the compiler divides several trials per instruction (the division is most of
+    the cost of a combination), and no 0 / 0 is ever computed (as plain Python either)."""
     spread = bars * q - s * s  # n (n - 1) times the variance
-    key = s * abs(s) / spread
-    return key if spread > NO_DISPERSION * (bars - 1.0) * q else -np.inf
+    keep = spread > NO_DISPERSION * (bars - 1.0) * q
+    key = s * abs(s) / (spread if keep else 1.0)
+    return key if keep else -np.inf
 
 
 @njit(cache=True, error_model="numpy")

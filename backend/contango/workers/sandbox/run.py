@@ -7,6 +7,8 @@ worker, so it inherits no database connection, key or open file of the worker.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -102,11 +104,30 @@ def _outcome(
     return loaded
 
 
+SANDBOX_PREFIX = "contango-sandbox-"
+
+
+def _remove_orphans(root: Path) -> None:
+    """Delete sandbox folders whose worker process is gone.
+
+    A worker killed mid-job (SIGKILL) cannot remove its sandbox folder; the folder names carry
+    the worker's process id, so the next sandbox on the machine clears what the dead left.
+    """
+    for folder in root.glob(f"{SANDBOX_PREFIX}*-*"):
+        pid_text = folder.name.removeprefix(SANDBOX_PREFIX).split("-", 1)[0]
+        if not pid_text.isdigit() or Path(f"/proc/{pid_text}").exists():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_custom_targets(
     code: str, bars: Bars, params: dict[str, Any], stop: threading.Event, limits: SandboxLimits
 ) -> F64:
     """Run ``code`` on ``bars`` in a confined child; its targets, or JobFailedError saying why."""
-    with tempfile.TemporaryDirectory(prefix="contango-sandbox-") as name:
+    root = Path(tempfile.gettempdir())
+    _remove_orphans(root)
+    prefix = f"{SANDBOX_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=root) as name:
         folder = Path(name)
         _prepare(folder, code, bars, params)
         command = [sys.executable, "-I", "-m", "contango.workers.sandbox.child", str(folder),

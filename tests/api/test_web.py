@@ -1,0 +1,48 @@
+"""The web app's build is served at / with its routes reloadable; the API keeps its 404s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from contango.api.app import create_app
+from contango.settings import Settings
+
+
+@pytest.fixture
+def web_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><div id=root></div>")
+    (dist / "assets" / "app-1a2b.js").write_text("console.log('contango')")
+    chosen = settings.model_copy(update={"web_dir": dist})
+    with TestClient(create_app(chosen)) as client:
+        yield client
+
+
+def test_the_app_and_its_routes_answer_with_the_page(web_client: TestClient) -> None:
+    for path in ("/", "/backtests/7d1f", "/data/datasets"):
+        page = web_client.get(path)
+        assert page.status_code == 200
+        assert "id=root" in page.text
+        assert page.headers["cache-control"] == "no-cache"
+    asset = web_client.get("/assets/app-1a2b.js")
+    assert asset.text == "console.log('contango')"
+
+
+def test_api_paths_and_missing_files_stay_problem_404s(web_client: TestClient) -> None:
+    for method, path in (("GET", "/api/v1/nope"), ("POST", "/somewhere"), ("GET", "/x.png")):
+        response = web_client.request(method, path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+    assert web_client.get("/assets/..%2F..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert "root:" not in web_client.get("/assets/../../../etc/passwd").text
+
+
+def test_without_a_build_the_root_says_how_to_make_one(settings: Settings, tmp_path: Path) -> None:
+    chosen = settings.model_copy(update={"web_dir": tmp_path / "absent"})
+    with TestClient(create_app(chosen)) as client:
+        assert "make web" in client.get("/").text

@@ -1,0 +1,93 @@
+"""100 backtests on two real Celery workers while worker processes are SIGKILLed at random
+moments: every job ends, each result is stored exactly once, nothing is lost.
+
+The counts this test asserts are the ones ``benchmarks/bench_jobs.py`` prints for a longer,
+slower run (results stored, duplicates, lost jobs, time to recover).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from celery_support import CeleryWorkers, audited_ends, job_row, login, pids_alive
+from fastapi.testclient import TestClient
+
+from jobs_support import backtest_config
+
+pytestmark = pytest.mark.redis
+
+API = "/api/v1/backtests"
+JOBS = 100
+FINAL = {"succeeded", "failed", "cancelled"}
+
+
+def _killer(workers: CeleryWorkers, stop: threading.Event, rng: random.Random) -> list[str]:
+    """SIGKILL a pool child (most often) or a whole worker, then start a fresh worker."""
+    kills: list[str] = []
+    while not stop.wait(rng.uniform(0.5, 2.0)):
+        alive = [w for w in workers.started if w.process.poll() is None]
+        if not alive:
+            continue
+        victim = rng.choice(alive)
+        children = pids_alive(victim.children())
+        if children and rng.random() < 0.7:
+            os.kill(rng.choice(children), signal.SIGKILL)  # celery forks a new pool child
+            kills.append("child")
+        else:
+            victim.kill_all()
+            workers.start("spare")
+            kills.append("worker")
+    return kills
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_hundred_backtests_survive_random_sigkills(
+    client: TestClient, workers: CeleryWorkers, es_samples: None
+) -> None:
+    workers.start("a", concurrency=2)
+    workers.start("b", concurrency=2)
+    workers.wait_ready()
+    headers = login(client)
+    ids = []
+    for index in range(JOBS):
+        config = backtest_config(name=f"chaos-{index}", seed=index)
+        response = client.post(API, json={"config": config}, headers=headers)
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+
+    stop = threading.Event()
+    kills: list[str] = []
+    rng = random.Random(11)
+    thread = threading.Thread(target=lambda: kills.extend(_killer(workers, stop, rng)))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            states = [job_row(client, job_id).status for job_id in ids]
+            if all(state in FINAL for state in states):
+                break
+            if sum(state in FINAL for state in states) >= JOBS * 0.6:
+                stop.set()  # let the rest finish on a quiet system
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+
+    rows = [job_row(client, job_id) for job_id in ids]
+    lost = [row.id for row in rows if row.status not in FINAL]
+    assert not lost, f"jobs never ended: {lost}\n{workers.logs()}"
+    ends = [audited_ends(client, job_id, "backtest.succeeded") for job_id in ids]
+    succeeded = [row for row in rows if row.status == "succeeded"]
+    # Quarantine is reserved for jobs that kill their worker every time: a few unlucky jobs
+    # may be hit on each of their attempts, but most must succeed.
+    assert len(succeeded) >= JOBS * 0.9, [(r.status, r.message) for r in rows if r not in succeeded]
+    assert all(n == 1 for row, n in zip(rows, ends, strict=True) if row.status == "succeeded")
+    assert all(n == 0 for row, n in zip(rows, ends, strict=True) if row.status != "succeeded")
+    assert kills, "the killer never struck"
+    assert all(Path(row.result_dir or "").is_dir() for row in succeeded)
