@@ -4,14 +4,15 @@ Two ``celery worker`` processes (two pool children each) serve an API on Celery;
 are submitted through the API, each a custom strategy that sleeps in its sandbox (so kills land
 in the middle of jobs). Every ``--kill-every`` seconds (uniformly random around it) the killer
 SIGKILLs either the pool child that runs a job or a whole worker (parent, children, sandboxes),
-and starts a new worker in place of a dead one. The run ends when every job ended.
+and starts a new worker in place of a dead one, for ``--kill-for`` seconds; the run ends when
+every job ended (or at ``--deadline``: what has not ended then is counted lost).
 
 Reported: results stored (succeeded jobs with a results folder), duplicates (audited ends
 beyond one per job: the proof of "stored once"), lost jobs (not ended after ``--deadline``),
 quarantined jobs, kills, and the time to recover (from a kill to the next attempt of each job
 the victim held: median and max).
 
-    .venv/bin/python benchmarks/bench_jobs.py [--jobs 100] [--kill-every 3] [--seed 7]
+    .venv/bin/python benchmarks/bench_jobs.py [--jobs 100] [--kill-every 3] [--kill-for 90]
 
 A scratch PostgreSQL database is created and dropped on the server; the Redis database given
 (``--redis-url``, default the test database 15) is flushed before and after.
@@ -158,8 +159,11 @@ def submit(client: TestClient, headers: dict[str, str], jobs: int, rng: random.R
 class Killer:
     """SIGKILLs worker processes at random moments; remembers whose jobs it interrupted."""
 
-    def __init__(self, settings: Settings, folder: Path, rng: random.Random, every: float):
+    def __init__(
+        self, settings: Settings, folder: Path, rng: random.Random, every: float, period: float
+    ):
         self.settings, self.folder, self.rng, self.every = settings, folder, rng, every
+        self.until = time.monotonic() + period  # kills stop then; the jobs must all end after
         self.workers = [start_worker(settings, folder, n) for n in range(2)]
         self.numbered = len(self.workers)
         self.next_at = time.monotonic() + rng.uniform(0.5, 2 * every)
@@ -169,7 +173,7 @@ class Killer:
     def tick(self, rows: list[tuple[uuid.UUID, str, int, str | None]]) -> None:
         """Kill something if it is time (only while jobs run, so that kills hit jobs)."""
         running = [r for r in rows if r[1] == "running" and r[3]]
-        if time.monotonic() < self.next_at or not running:
+        if time.monotonic() < self.next_at or time.monotonic() > self.until or not running:
             return
         self.next_at = time.monotonic() + self.rng.uniform(0.5, 2 * self.every)
         owner = self.rng.choice(running)[3]
@@ -216,7 +220,7 @@ def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     with TestClient(create_app(settings)) as client:
         context: ServiceContext = client.app.state.context  # type: ignore[attr-defined]
         token = client.portal.call(_token, context)  # type: ignore[union-attr]
-        killer = Killer(settings, folder, rng, args.kill_every)
+        killer = Killer(settings, folder, rng, args.kill_every, args.kill_for)
         started = time.monotonic()
         submit(client, {"Authorization": f"Bearer {token}"}, args.jobs, rng)
         seen: dict[tuple[uuid.UUID, int], float] = {}
@@ -257,6 +261,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--kill-every", type=float, default=3.0, help="mean seconds between kills")
+    parser.add_argument(
+        "--kill-for", type=float, default=90.0, help="seconds during which workers are killed"
+    )
     parser.add_argument("--deadline", type=float, default=600.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--postgres", default=os.environ.get(

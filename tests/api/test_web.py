@@ -24,8 +24,9 @@ def web_client(settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_the_app_and_its_routes_answer_with_the_page(web_client: TestClient) -> None:
-    for path in ("/", "/backtests/7d1f", "/data/datasets"):
-        page = web_client.get(path)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    for path in ("/", "/backtests/7d1f", "/data/datasets/ES.1d"):
+        page = web_client.get(path, headers=html)
         assert page.status_code == 200
         assert "id=root" in page.text
         assert page.headers["cache-control"] == "no-cache"
@@ -34,8 +35,14 @@ def test_the_app_and_its_routes_answer_with_the_page(web_client: TestClient) -> 
 
 
 def test_api_paths_and_missing_files_stay_problem_404s(web_client: TestClient) -> None:
-    for method, path in (("GET", "/api/v1/nope"), ("POST", "/somewhere"), ("GET", "/x.png")):
-        response = web_client.request(method, path)
+    html = {"Accept": "text/html"}
+    for method, path, headers in (
+        ("GET", "/api/v1/nope", html),
+        ("POST", "/somewhere", html),
+        ("GET", "/x.png", {"Accept": "image/png"}),
+        ("GET", "/missing.js", {}),
+    ):
+        response = web_client.request(method, path, headers=headers)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
     assert web_client.get("/assets/..%2F..%2F..%2Fetc%2Fpasswd").status_code == 404

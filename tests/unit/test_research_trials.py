@@ -15,7 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_id, trial_ids
+from contango.research.trials import (
+    TrialKey,
+    TrialLog,
+    TrialRecord,
+    canonical_texts,
+    trial_id,
+    trial_ids,
+)
 from contango.services.trials import load_trial_log, record_trials, trials_folder
 from contango.settings import get_settings
 
@@ -216,3 +223,33 @@ def test_two_processes_recording_the_same_key_at_once_lose_no_trial(tmp_path: Pa
     log = load_trial_log(TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"}), tmp_path)
     fasts = sorted(r.params["fast_window"] for r in log.records)
     assert fasts == [*range(100), *range(1000, 1100)]
+
+
+_SCALAR = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([0.0, -0.0, 1.0, 0.1, 252.0, math.inf, -math.inf, math.nan]),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["sma", "ema", "é", 'a"b']),
+    st.lists(st.integers(0, 2), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["fast", "slow", "kind", "x", "é"]), _SCALAR, max_size=5),
+        max_size=12,
+    )
+)
+def test_canonical_texts_are_json_dumps_sorted_and_compact(payloads: list[dict]) -> None:
+    # Independent of the module's encoder: the standard library's dumps with the same rules.
+    expected = [json.dumps(p, sort_keys=True, separators=(",", ":")) for p in payloads]
+    assert canonical_texts(payloads) == expected
+
+
+def test_canonical_texts_tell_equal_keys_of_other_types_apart() -> None:
+    # 1 == 1.0 == True and 0.0 == -0.0 as dict keys; their texts differ.
+    payloads = [{"v": 1}, {"v": 1.0}, {"v": True}, {"v": 0.0}, {"v": -0.0}, {"v": 0}, {"v": False}]
+    texts = ["1", "1.0", "true", "0.0", "-0.0", "0", "false"]
+    assert canonical_texts(payloads) == ['{"v":' + t + "}" for t in texts]

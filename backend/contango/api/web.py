@@ -1,9 +1,9 @@
 """The analysts' web app, served by the API process from its production build.
 
 ``frontend/dist`` (built by ``npm run build``) is served at ``/``: its hashed assets under
-``/assets``, and ``index.html`` for ``/`` and for any other browser navigation (a GET that is
-not the API's and matches no file), so that the app's own routes (``/backtests/<id>``) survive
-a reload. Everything else that is not found stays an API 404 in problem-details form.
+``/assets``, and ``index.html`` for ``/`` and for any other browser navigation (a GET for an
+HTML page outside the API that matches nothing), so that the app's own routes
+(``/backtests/<id>``) survive a reload. Everything else not found stays a problem-details 404.
 """
 
 from __future__ import annotations
@@ -34,9 +34,12 @@ class WebApp:
         return FileResponse(self.index, headers={"Cache-Control": "no-cache"})
 
     def serves(self, request: Request) -> bool:
-        """Whether a request that found nothing is a browser navigation of the app."""
+        """Whether a request that found nothing is a browser navigation of the app: a GET
+        outside the API that asks for a page (dotted app routes such as a dataset's name
+        reload too, while a missing file, asked for as anything but HTML, stays a 404)."""
         path = request.url.path
-        return request.method == "GET" and not path.startswith(API_PATHS) and "." not in path
+        wants_page = "text/html" in request.headers.get("accept", "")
+        return request.method == "GET" and wants_page and not path.startswith(API_PATHS)
 
 
 def mount_web_app(app: FastAPI, dist: Path | None) -> WebApp:

@@ -207,26 +207,35 @@ def _half_keys_nb(sub_sums: F64, sub_squares: F64, codes: I64, bars: float, key:
 
 
 _LANES = 8  # partial maxima: independent comparisons the compiler can put in one register
+_CHUNK = 64  # keys per partial maximum: the scan for the first largest stays within one
 
 
 @njit(cache=True, error_model="numpy")
 def _largest_nb(key: F64) -> int:
     """The index of the largest of ``key``, the first of equals (no NaN in keys: a flat half
-    is -inf). The maximum is exact in any order, so it is taken over ``_LANES`` interleaved
-    partial maxima, which the compiler vectorises, then found by a scan; tracking indices in
-    the lanes instead measured slower (the selects of indices are not vectorised)."""
-    lanes = np.full(_LANES, -np.inf)
-    whole = key.size - key.size % _LANES
-    for j0 in range(0, whole, _LANES):
-        for lane in range(_LANES):
-            v = key[j0 + lane]
-            lanes[lane] = v if v > lanes[lane] else lanes[lane]
+    is -inf). The maximum is exact in any order: it is taken per chunk of ``_CHUNK`` keys
+    over ``_LANES`` interleaved partial maxima, which the compiler vectorises; the first
+    chunk holding it is then scanned for the first index (tracking indices in the lanes
+    instead measured slower: selects of indices are not vectorised)."""
+    lanes = np.empty(_LANES)
     top = -np.inf
-    for j in range(whole, key.size):
-        top = max(top, key[j])
-    for lane in range(_LANES):
-        top = max(top, lanes[lane])
-    i = 0
+    top_chunk = 0
+    for c0 in range(0, key.size, _CHUNK):
+        c1 = min(c0 + _CHUNK, key.size)
+        lanes[:] = -np.inf
+        whole = c1 - (c1 - c0) % _LANES
+        for j0 in range(c0, whole, _LANES):
+            for lane in range(_LANES):
+                v = key[j0 + lane]
+                lanes[lane] = v if v > lanes[lane] else lanes[lane]
+        chunk_top = -np.inf
+        for j in range(whole, c1):
+            chunk_top = max(chunk_top, key[j])
+        for lane in range(_LANES):
+            chunk_top = max(chunk_top, lanes[lane])
+        if chunk_top > top:
+            top, top_chunk = chunk_top, c0
+    i = top_chunk
     while key[i] != top:
         i += 1
     return i

@@ -27,7 +27,7 @@ from contango.engine.batch import Progress, SweepResult, run_sweep
 from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.strategy import VectorStrategy
 from contango.research.config import LOWER_IS_BETTER, OBJECTIVES, GridRange, SweepConfig, Uniform
-from contango.research.trials import canonical_json
+from contango.research.trials import canonical_texts
 
 F64 = npt.NDArray[np.float64]
 
@@ -89,7 +89,7 @@ def build_param_sets(
             f"the sweep has {len(points) * draws:,} parameter sets, more than max_trials "
             f"({sweep.max_trials:,}); narrow it or raise max_trials"
         )
-    kept: dict[str, tuple[BaseModel, dict[str, Any]]] = {}
+    valid: list[tuple[BaseModel, dict[str, Any]]] = []
     rejected: list[str] = []
     for point in points:
         for _ in range(draws):
@@ -100,8 +100,10 @@ def build_param_sets(
                 first = exc.errors()[0]
                 rejected.append(f"{_short(values, sweep)}: {first['msg']}")
                 continue
-            dumped = model.model_dump(mode="json")
-            kept.setdefault(canonical_json(dumped), (model, dumped))
+            valid.append((model, model.model_dump(mode="json")))
+    kept: dict[str, tuple[BaseModel, dict[str, Any]]] = {}
+    for text, pair in zip(canonical_texts([d for _, d in valid]), valid, strict=True):
+        kept.setdefault(text, pair)  # a duplicate set runs once, where it first came
     return ParamSets(
         params=tuple(model for model, _ in kept.values()),
         rejected=tuple(rejected),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -41,6 +41,60 @@ def canonical_json(payload: Any) -> str:
 
 
 _canonical = canonical_json
+
+
+def canonical_texts(payloads: Sequence[Mapping[str, Any]]) -> list[str]:
+    """:func:`canonical_json` of each of ``payloads`` (flat mappings, as a sweep's parameter
+    sets), character for character, built column by column.
+
+    With no indent a JSON value's text does not depend on where it sits, so a flat object's
+    canonical text is ``{`` + its ``"key":value`` fragments in key order, joined by ``,`` +
+    ``}``. A sweep repeats each grid value hundreds of times: each fragment of a scalar is
+    encoded once per column and reused (keyed by type too: ``1``, ``1.0`` and ``True`` are
+    equal keys of a dict; and by the sign of a zero). Payloads whose keys differ from the
+    first one's are encoded whole.
+    """
+    if not payloads:
+        return []
+    names = sorted(payloads[0])
+    if not all(type(name) is str for name in names):
+        return [canonical_json(dict(p)) for p in payloads]
+    same = [p.keys() == payloads[0].keys() for p in payloads]
+    columns = [
+        _fragments(name, [p[name] if s else None for p, s in zip(payloads, same, strict=True)])
+        for name in names
+    ]
+    rows = zip(*columns, strict=True) if columns else [()] * len(payloads)
+    return [
+        "{" + ",".join(parts) + "}" if s else canonical_json(dict(p))
+        for p, s, parts in zip(payloads, same, rows, strict=True)
+    ]
+
+
+def _fragments(name: str, values: list[Any]) -> list[str]:
+    """The ``"name":value`` text of each value, each distinct scalar encoded once."""
+    head = _ENCODER.encode(name) + ":"
+    done: dict[tuple[Any, Any], str] = {}
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is float:  # NaN is never found again; 0.0 and -0.0 are equal keys
+            if math.isnan(value):
+                key = None
+            else:
+                key = (kind, value) if value else ("zero", math.copysign(1.0, value))
+        else:
+            key = (kind, value) if kind in _CACHED else None
+        text = done.get(key) if key is not None else None
+        if text is None:
+            text = head + _ENCODER.encode(value)
+            if key is not None:
+                done[key] = text
+        out.append(text)
+    return out
+
+
+_CACHED = frozenset({int, str, bool, type(None)})
 
 
 def _digest(payload: Any) -> str:

@@ -7,13 +7,11 @@ The CLI (and later the API and the workers) call these; the computation itself i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +49,7 @@ from contango.research.walkforward import (
 )
 from contango.services.backtest_data import LoadedData
 from contango.services.backtests import simulation_for
-from contango.services.trials import record_trials
+from contango.services.trials import config_id, record_trials, trial_context, trial_records
 
 F64 = npt.NDArray[np.float64]
 
@@ -123,54 +121,11 @@ def periods_per_year(loaded: LoadedData) -> float:
     return (loaded.bars.n_bars - 1) / years if years > 0 else 252.0
 
 
-def _trial_context(config: ResearchConfig, start: str, end: str) -> dict[str, Any]:
-    """What shapes a trial besides its parameters (hashed into its id): period, markets,
-    simulation settings."""
-    return {
-        "start": start,
-        "end": end,
-        "markets": [m.model_dump(mode="json") for m in config.backtest.markets],
-        "simulation": config.backtest.simulation.model_dump(mode="json"),
-    }
-
-
 def _sweep_trial_ids(config: ResearchConfig, sets: ParamSets) -> list[str]:
     """The trial id of each of ``sets`` over the configured period; from the texts made when
     the sets were built."""
-    context = _trial_context(config, str(config.backtest.start), str(config.backtest.end))
+    context = trial_context(config, str(config.backtest.start), str(config.backtest.end))
     return trial_ids_of_texts(sets.texts, context)
-
-
-def _records(
-    sets: ParamSets, ids: list[str], sharpe: F64, per_bar: F64, *, n_obs: int, sweep_id: str
-) -> list[TrialRecord]:
-    """One record per parameter set of ``sets`` (with its id), in order."""
-    if not len(ids) == len(sets.values) == sharpe.size == per_bar.size:
-        raise ValueError(
-            f"{sharpe.size} trials were run for {len(sets.values)} parameter sets "
-            f"({len(ids)} ids, {per_bar.size} per-bar Sharpe ratios)"
-        )
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    return [
-        TrialRecord(
-            trial_id=identity,
-            params=values,
-            sharpe=float(annual),
-            sharpe_per_bar=float(bar_sharpe),
-            n_obs=n_obs,
-            sweep_id=sweep_id,
-            recorded_at=now,
-        )
-        for values, identity, annual, bar_sharpe in zip(
-            sets.values, ids, sharpe.tolist(), per_bar.tolist(), strict=True
-        )
-    ]
-
-
-def _sweep_id(config: ResearchConfig) -> str:
-    """A short name of the configuration the trials were recorded by."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _finite(value: float) -> float | None:
@@ -334,8 +289,8 @@ def _report(
     with ThreadPoolExecutor(max_workers=1) as pool:
         pbo = pool.submit(overfitting_of_statistics, stats) if blocks > 1 else None
         n_obs = int(result.returns.shape[0] - 1)
-        records = _records(
-            sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=_sweep_id(config)
+        records = trial_records(
+            sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=config_id(config)
         )
         log = record_trials(key, records, registry_folder)
         lookahead = lookahead_diagnostics(strategy, result.params[best], loaded, config)
@@ -442,13 +397,13 @@ def walkforward_records(
 ) -> list[TrialRecord]:
     """The in-sample trials of every window: each parameter set over the window's in-sample
     bars (its period, hence its trial id, is the window's first and last in-sample day)."""
-    sweep_id = _sweep_id(config)
+    sweep_id = config_id(config)
     records: list[TrialRecord] = []
     for o in result.outcomes:
         w = o.window
-        context = _trial_context(config, _day(ts[w.is_start]), _day(ts[w.is_end - 1]))
+        context = trial_context(config, _day(ts[w.is_start]), _day(ts[w.is_end - 1]))
         ids = trial_ids_of_texts(sets.texts, context)
-        records += _records(
+        records += trial_records(
             sets,
             ids,
             o.trial_sharpes,

@@ -5,19 +5,35 @@ Writes replace the file atomically (write a temporary file, then rename), so a r
 sees half a log. A writer holds an exclusive lock on ``<log>.lock`` from reading the log to
 renaming the new one into place, so two sweeps recording the same key at once both land:
 the second reads the first one's trials and adds its own, instead of overwriting them.
+
+The records themselves (a trial's id context, one record per parameter set) are built here
+too, for sweeps and walk-forward windows alike.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
 
 from contango.research.trials import TrialKey, TrialLog, TrialRecord
 from contango.settings import get_settings
+
+if TYPE_CHECKING:  # annotations only: recording trials needs no sweep machinery loaded
+    from contango.research.config import ResearchConfig
+    from contango.research.sweep import ParamSets
+
+F64 = npt.NDArray[np.float64]
 
 
 def trials_folder() -> Path:
@@ -81,3 +97,46 @@ def _replace(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def trial_context(config: ResearchConfig, start: str, end: str) -> dict[str, Any]:
+    """What shapes a trial besides its parameters (hashed into its id): period, markets,
+    simulation settings."""
+    return {
+        "start": start,
+        "end": end,
+        "markets": [m.model_dump(mode="json") for m in config.backtest.markets],
+        "simulation": config.backtest.simulation.model_dump(mode="json"),
+    }
+
+
+def trial_records(
+    sets: ParamSets, ids: list[str], sharpe: F64, per_bar: F64, *, n_obs: int, sweep_id: str
+) -> list[TrialRecord]:
+    """One record per parameter set of ``sets`` (with its id), in order."""
+    if not len(ids) == len(sets.values) == sharpe.size == per_bar.size:
+        raise ValueError(
+            f"{sharpe.size} trials were run for {len(sets.values)} parameter sets "
+            f"({len(ids)} ids, {per_bar.size} per-bar Sharpe ratios)"
+        )
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return [
+        TrialRecord(
+            trial_id=identity,
+            params=values,
+            sharpe=float(annual),
+            sharpe_per_bar=float(bar_sharpe),
+            n_obs=n_obs,
+            sweep_id=sweep_id,
+            recorded_at=now,
+        )
+        for values, identity, annual, bar_sharpe in zip(
+            sets.values, ids, sharpe.tolist(), per_bar.tolist(), strict=True
+        )
+    ]
+
+
+def config_id(config: ResearchConfig) -> str:
+    """A short name of the configuration the trials were recorded by."""
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
