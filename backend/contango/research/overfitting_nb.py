@@ -13,7 +13,13 @@ Three things make a combination cheap:
   ``s |s| / (n q - s^2)``: ranks and the in-sample best come from keys (one division, no
   square root), and only the winner's Sharpe is computed in full;
 * the out-of-sample half is summed from its own blocks, not as ``total - in-sample`` (the
-  subtraction loses digits when the half's sum is small against the total's).
+  subtraction loses digits when the half's sum is small against the total's);
+* a half's keys come straight from the tables in a loop without branches, which the
+  compiler vectorises (the division is most of the work); its sums are not kept.
+
+The block sums are read from the returns together with each trial's moments
+(``column_stats_nb``, one pass over a sweep's column-major returns). Every kernel releases
+the interpreter (``nogil``), so Python bookkeeping can run in another thread meanwhile.
 
 The twin rounds differently (its matrix product adds blocks in its own order), so the two
 agree to ~1e-15 relative; ranks could differ only between trials whose Sharpe ratios are equal

@@ -23,6 +23,10 @@ from contango.settings import Settings, get_settings
 QUEUES = ("data", "backtest", "risk", "ml")
 QUEUE_OF_KIND = {"backtest": "backtest", "sweep": "backtest", "walkforward": "backtest"}
 RUN_JOB = "contango.run_job"
+# Redis serves lower numbers first. A job requeued after its worker died goes ahead of the
+# queued backlog, so it runs again within a lease or two, not after everything submitted since.
+PRIORITY_NEW = 6
+PRIORITY_RECOVERED = 0
 SWEEP_CHUNK = "contango.run_sweep_chunk"
 
 

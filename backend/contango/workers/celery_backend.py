@@ -16,7 +16,13 @@ from celery import Celery
 from contango.services import jobs
 from contango.services.context import ServiceContext
 from contango.services.jobs import Recovered
-from contango.workers.celery_app import RUN_JOB, make_celery, queue_of
+from contango.workers.celery_app import (
+    PRIORITY_NEW,
+    PRIORITY_RECOVERED,
+    RUN_JOB,
+    make_celery,
+    queue_of,
+)
 from contango.workers.leases import recover_forever, recovery_seconds
 from contango.workers.progress import CHANNEL_PREFIX, ProgressHub, decode
 
@@ -48,16 +54,16 @@ class CeleryBackend:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def submitted(self, job_id: str, kind: str) -> None:
+    def submitted(self, job_id: str, kind: str, priority: int = PRIORITY_NEW) -> None:
         """Send the job to its domain queue."""
-        self.celery.send_task(RUN_JOB, args=[job_id], queue=queue_of(kind))
+        self.celery.send_task(RUN_JOB, args=[job_id], queue=queue_of(kind), priority=priority)
 
     def depth(self) -> int:
         """Queued jobs, as last counted."""
         return self._depth
 
     def _dispatch(self, item: Recovered) -> None:
-        self.submitted(str(item.job_id), item.kind)
+        self.submitted(str(item.job_id), item.kind, PRIORITY_RECOVERED)
 
     async def _count(self) -> None:
         while True:

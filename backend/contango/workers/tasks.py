@@ -28,7 +28,14 @@ from contango.services.job_runner import run_attempt
 from contango.services.job_specs import JobKind
 from contango.services.jobs import Recovered
 from contango.settings import Settings, get_settings
-from contango.workers.celery_app import RUN_JOB, SWEEP_CHUNK, app, queue_of
+from contango.workers.celery_app import (
+    PRIORITY_NEW,
+    PRIORITY_RECOVERED,
+    RUN_JOB,
+    SWEEP_CHUNK,
+    app,
+    queue_of,
+)
 from contango.workers.leases import recover_forever, worker_name
 from contango.workers.progress import channel, encode
 from contango.workers.sandbox import sandboxed_targets
@@ -65,7 +72,9 @@ def _fan_out(settings: Settings, job: Job) -> CeleryFanOut | None:
     size, job_id = settings.sweep_chunk_size, str(job.id)
 
     def dispatch(index: int) -> None:
-        app.send_task(SWEEP_CHUNK, args=[job_id, index, size], queue=queue_of(job.kind))
+        app.send_task(
+            SWEEP_CHUNK, args=[job_id, index, size], queue=queue_of(job.kind), priority=PRIORITY_NEW
+        )
 
     store = ChunkStore(chunk_folder(settings.results_dir, job.id), size)
     return CeleryFanOut(store=store, dispatch=dispatch, quiet_seconds=settings.lease_seconds)
@@ -128,8 +137,10 @@ def run_sweep_chunk(job_id: str, index: int, chunk_size: int) -> str:
 
 
 def dispatch(item: Recovered) -> None:
-    """Send a requeued job to its domain queue."""
-    app.send_task(RUN_JOB, args=[str(item.job_id)], queue=queue_of(item.kind))
+    """Send a requeued job to its domain queue, ahead of the jobs waiting there."""
+    app.send_task(
+        RUN_JOB, args=[str(item.job_id)], queue=queue_of(item.kind), priority=PRIORITY_RECOVERED
+    )
 
 
 def _recover_in_background() -> None:
