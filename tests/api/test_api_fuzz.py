@@ -28,7 +28,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from jobs_support import backtest_config
 from market_data import csv_bytes, es_chain_rows
 from route_catalog import ROUTES, app_routes
 from schemathesis import GenerationMode
@@ -39,6 +38,7 @@ from contango.auth.passwords import hash_password
 from contango.db.models import AuthSession, Team, User
 from contango.services.context import open_context
 from contango.settings import Settings
+from jobs_support import backtest_config
 
 V1 = "/api/v1"
 MAX_EXAMPLES = 20

@@ -19,7 +19,6 @@ import pyotp
 import pytest
 from auth_support import PASSWORD, bearer, make_user
 from fastapi.testclient import TestClient
-from jobs_support import backtest_config, research_config
 from market_data import DATASETS, csv_bytes, es_chain_rows, es_rows, problem, upload
 from route_catalog import ROUTES, STATE_CHANGING, V1, app_routes
 from sqlalchemy import func, select
@@ -27,6 +26,7 @@ from sqlalchemy import func, select
 from conftest import Login, context_of, run_in_app
 from contango.audit import Entry, EntryFilter, list_entries
 from contango.db.models import Dataset, Job, JobStatus, User
+from jobs_support import backtest_config, research_config
 
 Headers = dict[str, str]
 CODE = "def targets(bars, params):\n    return bars.close * 0.0\n"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from jobs_support import backtest_config, install_es_samples, wait_for
 
 from conftest import Login
 from contango.engine.backtest_config import BacktestConfig
 from contango.services.backtests import load_plan_data, plan_of, run_plan
+from jobs_support import backtest_config, install_es_samples, wait_for
 
 API = "/api/v1/backtests"
 

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from jobs_support import backtest_config, install_es_samples, wait_for
 from sqlalchemy import func, select
 from starlette.websockets import WebSocketDisconnect
 
 from conftest import Login, context_of, run_in_app
 from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.settings import Settings
+from jobs_support import backtest_config, install_es_samples, wait_for
 
 API = "/api/v1/backtests"
 # Sleeps inside the sandbox (no CPU) so the job is reliably in flight when the test acts.
