@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from conftest import Login
 from contango.api.app import create_app
 from contango.settings import Settings
 
@@ -53,3 +56,23 @@ def test_without_a_build_the_root_says_how_to_make_one(settings: Settings, tmp_p
     chosen = settings.model_copy(update={"web_dir": tmp_path / "absent"})
     with TestClient(create_app(chosen)) as client:
         assert "make web" in client.get("/").text
+
+
+def test_cookie_websocket_handshakes_must_come_from_our_own_pages(
+    client: TestClient, login: Login
+) -> None:
+    token = login("analyst")["Authorization"].removeprefix("Bearer ")
+    client.cookies.set("contango_access", token)
+    url = f"/api/v1/ws/jobs/{uuid.uuid4()}"
+    codes = {}
+    for origin in ("https://evil.example", "http://testserver", None):
+        headers = {"origin": origin} if origin else {}
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect(url, headers=headers) as socket,
+        ):
+            socket.receive_json()
+        codes[origin] = closed.value.code
+    # cross-site and origin-less cookie handshakes are refused; our own page reaches the
+    # object rule (no such job: 4404)
+    assert codes == {"https://evil.example": 4403, "http://testserver": 4404, None: 4403}

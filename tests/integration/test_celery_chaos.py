@@ -30,7 +30,7 @@ FINAL = {"succeeded", "failed", "cancelled"}
 def _killer(workers: CeleryWorkers, stop: threading.Event, rng: random.Random) -> list[str]:
     """SIGKILL a pool child (most often) or a whole worker, then start a fresh worker."""
     kills: list[str] = []
-    while not stop.wait(rng.uniform(0.5, 2.0)):
+    while not stop.wait(rng.uniform(0.3, 1.2)):
         alive = [w for w in workers.started if w.process.poll() is None]
         if not alive:
             continue
@@ -54,19 +54,19 @@ def test_a_hundred_backtests_survive_random_sigkills(
     workers.start("b", concurrency=2)
     workers.wait_ready()
     headers = login(client)
-    ids = []
-    for index in range(JOBS):
-        config = backtest_config(name=f"chaos-{index}", seed=index)
-        response = client.post(API, json={"config": config}, headers=headers)
-        assert response.status_code == 202, response.text
-        ids.append(response.json()["id"])
-
     stop = threading.Event()
     kills: list[str] = []
     rng = random.Random(11)
+    # The killer starts with the submissions, so that it strikes while the jobs run.
     thread = threading.Thread(target=lambda: kills.extend(_killer(workers, stop, rng)))
     thread.start()
+    ids = []
     try:
+        for index in range(JOBS):
+            config = backtest_config(name=f"chaos-{index}", seed=index)
+            response = client.post(API, json={"config": config}, headers=headers)
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             states = [job_row(client, job_id).status for job_id in ids]
@@ -89,5 +89,5 @@ def test_a_hundred_backtests_survive_random_sigkills(
     assert len(succeeded) >= JOBS * 0.9, [(r.status, r.message) for r in rows if r not in succeeded]
     assert all(n == 1 for row, n in zip(rows, ends, strict=True) if row.status == "succeeded")
     assert all(n == 0 for row, n in zip(rows, ends, strict=True) if row.status != "succeeded")
-    assert kills, "the killer never struck"
+    assert len(kills) >= 3, f"the killer struck only {kills}"
     assert all(Path(row.result_dir or "").is_dir() for row in succeeded)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -27,6 +28,7 @@ router = APIRouter(tags=["jobs"])
 RECHECK_SECONDS = 1.0
 POLICY_VIOLATION = 1008  # RFC 6455 close codes
 UNAUTHORIZED = 4401
+FORBIDDEN = 4403
 NOT_FOUND = 4404
 
 
@@ -64,11 +66,33 @@ async def _follow(socket: WebSocket, context: ServiceContext, job: Job, token: s
                 last = current
 
 
+def same_origin(socket: WebSocket, public_url: str) -> bool:
+    """Whether a browser's handshake comes from Contango's own pages.
+
+    Browsers send cookies with cross-site WebSocket handshakes too and there is no CSRF header
+    to ask for, so a cookie alone would let any site follow a logged-in user's jobs: the
+    handshake's Origin must be this host (or the configured public URL).
+    """
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return False
+    parts = urlsplit(origin)
+    public = urlsplit(public_url)
+    return parts.netloc == socket.headers.get("host") or (
+        (parts.scheme, parts.netloc) == (public.scheme, public.netloc)
+    )
+
+
 @router.websocket("/ws/jobs/{job_id}")
 async def job_events(socket: WebSocket, job_id: uuid.UUID, token: str | None = None) -> None:
-    """Follow one job until it ends (close code 4401: not logged in, 4404: no such job)."""
+    """Follow one job until it ends (close code 4401: not logged in, 4403: cross-site cookie
+    handshake, 4404: no such job)."""
     context: ServiceContext = socket.app.state.context
-    token = token or socket.cookies.get(ACCESS_COOKIE)
+    if token is None:
+        token = socket.cookies.get(ACCESS_COOKIE)
+        if token is not None and not same_origin(socket, context.settings.public_url):
+            await socket.close(code=FORBIDDEN, reason="cross-site handshake with a cookie")
+            return
     try:
         job = await _read(context, job_id, token)
     except NotAuthenticatedError as error:
