@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app_support import context_of, run_in_app
 from contango.audit import seal_pending
-from contango.services.context import ServiceContext
-
-T = TypeVar("T")
 
 PASSWORD = "correct horse battery staple"
 Headers = dict[str, str]
-
-
-def context_of(client: TestClient) -> ServiceContext:
-    """The service context of the app behind ``client``."""
-    context: ServiceContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
-def run_in_app(client: TestClient, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Await ``function(*args)`` on the app's event loop (where its database pool lives)."""
-    assert client.portal is not None
-    return client.portal.call(function, *args)
 
 
 def make_user(

@@ -15,19 +15,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from app_support import context_of, make_user_token, run_in_app
 from contango.auth.rbac import Role
-from contango.db.models import AuthSession, Job, Team, User
+from contango.db.models import Job
 from contango.db.models.audit import AuditEntry, AuditIntake
-from contango.services.context import ServiceContext
 from contango.settings import Settings
 
 T = TypeVar("T")
@@ -133,37 +132,10 @@ class CeleryWorkers:
                 worker.kill_all()
 
 
-def run_in_app(client: TestClient, function: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Await ``function(*args)`` on the app's event loop (where its database pool lives)."""
-    assert client.portal is not None, "use the client inside its context manager"
-    return client.portal.call(function, *args)
-
-
-def context_of(client: TestClient) -> ServiceContext:
-    """The service context of the app behind ``client``."""
-    context: ServiceContext = client.app.state.context  # type: ignore[attr-defined]
-    return context
-
-
-async def _make_user(context: ServiceContext, role: Role, email: str) -> str:
-    async with context.database.transaction() as session:
-        team = Team(name=f"desk-{email}")
-        session.add(team)
-        await session.flush()
-        user = User(email=email, display_name=email, role=role.value, team_id=team.id)
-        session.add(user)
-        await session.flush()
-        expires = datetime.now(UTC) + timedelta(hours=1)
-        live = AuthSession(user_id=user.id, expires_at=expires, mfa_verified=True)
-        session.add(live)
-        await session.flush()
-        return context.tokens.issue_access(user_id=user.id, session_id=live.id, role=role.value)
-
-
 def login(client: TestClient, role: Role = Role.QUANT_DEVELOPER) -> Headers:
     """Bearer headers of a new user of ``role`` (made directly in the database)."""
     email = f"{role.value}-{time.monotonic_ns()}@example.com"
-    token = run_in_app(client, _make_user, context_of(client), role, email)
+    token = run_in_app(client, make_user_token, context_of(client), role, f"desk-{email}", email)
     return {"Authorization": f"Bearer {token}"}
 
 
