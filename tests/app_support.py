@@ -14,6 +14,8 @@ from contango.db.models import AuthSession, Team, User
 from contango.services.context import ServiceContext
 
 T = TypeVar("T")
+Headers = dict[str, str]
+Login = Callable[..., Headers]  # the `login(role, team=..., email=None)` fixture
 
 
 def run_in_app(client: TestClient, function: Callable[..., Awaitable[T]], *args: Any) -> T:

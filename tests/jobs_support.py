@@ -84,3 +84,15 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"job did not finish in {timeout}s: {job}")
         time.sleep(0.1)
+
+
+def submit_custom(client: TestClient, headers: Headers, code: str, **params: Any) -> str:
+    """Store custom strategy code and submit a backtest of it; the job id."""
+    made = client.post(
+        "/api/v1/strategies/custom", json={"name": "c", "code": code}, headers=headers
+    )
+    assert made.status_code == 201, made.text
+    config = backtest_config(strategy={"name": f"custom:{made.json()['id']}", "params": params})
+    response = client.post("/api/v1/backtests", json={"config": config}, headers=headers)
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])

@@ -7,20 +7,16 @@ tests of its own).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app_support import context_of, make_user_token, run_in_app
+from app_support import Headers, Login, context_of, make_user_token, run_in_app
 from contango.api.app import create_app
 from contango.auth.rbac import Role
 from contango.settings import Settings
-
-Headers = dict[str, str]
-Login = Callable[..., Headers]
-__all__ = ["Headers", "Login", "context_of", "run_in_app"]  # what test modules import
 
 
 @pytest.fixture

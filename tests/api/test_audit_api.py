@@ -7,7 +7,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from conftest import Login, context_of, run_in_app
+from app_support import Login, context_of, run_in_app
 from contango.audit import record_event
 from contango.audit.canonical import payload_hash
 from contango.audit.checkpoints import Checkpoint, signing_key

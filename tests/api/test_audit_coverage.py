@@ -23,7 +23,7 @@ from market_data import DATASETS, csv_bytes, es_chain_rows, es_rows, problem, up
 from route_catalog import ROUTES, STATE_CHANGING, V1, app_routes
 from sqlalchemy import func, select
 
-from conftest import Login, context_of, run_in_app
+from app_support import Login, context_of, run_in_app
 from contango.audit import Entry, EntryFilter, list_entries
 from contango.db.models import Dataset, Job, JobStatus, User
 from jobs_support import backtest_config, research_config

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import Login
+from app_support import Login
 from contango.engine.backtest_config import BacktestConfig
 from contango.services.backtests import load_plan_data, plan_of, run_plan
 from jobs_support import backtest_config, install_es_samples, wait_for

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from market_data import csv_bytes, es_chain_rows, problem, upload
 
-from conftest import context_of, run_in_app
+from app_support import context_of, run_in_app
 from contango.audit import EntryFilter, list_entries
 from contango.data.continuous import build_continuous
 from contango.data.continuous_store import chain_symbols, contract_roll_dates

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from market_data import DATASETS, csv_bytes, es_chain_rows, es_rows, problem, upload
 from sqlalchemy import select
 
-from conftest import context_of, run_in_app
+from app_support import context_of, run_in_app
 from contango.audit import EntryFilter, list_entries
 from contango.data.ingest import import_table
 from contango.data.registry import get_registry

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import Login, context_of, run_in_app
+from app_support import Login, context_of, run_in_app
 from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.settings import Settings
-from jobs_support import backtest_config, install_es_samples, wait_for
+from jobs_support import backtest_config, install_es_samples, submit_custom, wait_for
 
 API = "/api/v1/backtests"
 # Sleeps inside the sandbox (no CPU) so the job is reliably in flight when the test acts.
@@ -34,16 +34,6 @@ def settings(data_dir: Path, database_url: str) -> Settings:
 @pytest.fixture
 def es_data(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     install_es_samples(data_dir, tmp_path_factory.getbasetemp())
-
-
-def _custom(client: TestClient, headers: dict[str, str], code: str, **params: Any) -> str:
-    made = client.post("/api/v1/strategies/custom", json={"name": "c", "code": code},
-                       headers=headers)  # fmt: skip
-    assert made.status_code == 201, made.text
-    config = backtest_config(strategy={"name": f"custom:{made.json()['id']}", "params": params})
-    response = client.post(API, json={"config": config}, headers=headers)
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
 
 
 def _running(client: TestClient, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -71,7 +61,7 @@ def _ends(client: TestClient, job_id: str) -> int:
 
 def test_a_killed_worker_loses_nothing(client: TestClient, login: Login, es_data: None) -> None:
     quant = login("quant_developer")
-    job_id = _custom(client, quant, SLOW, sleep=3)
+    job_id = submit_custom(client, quant, SLOW, sleep=3)
     pool = client.app.state.runner  # type: ignore[attr-defined]
     _running(client, job_id, quant)
     victims = pool.worker_pids()
@@ -96,7 +86,7 @@ def test_websocket_follows_a_job_and_cancel_stops_it(
     quant = login("quant_developer")
     token = quant["Authorization"].removeprefix("Bearer ")
     stranger = login("quant_developer", team="desk-b")["Authorization"].removeprefix("Bearer ")
-    job_id = _custom(client, quant, SLOW, sleep=30)
+    job_id = submit_custom(client, quant, SLOW, sleep=30)
     with (
         pytest.raises(WebSocketDisconnect) as closed,
         client.websocket_connect(f"/api/v1/ws/jobs/{job_id}?token={stranger}") as refused,
@@ -140,12 +130,12 @@ def test_custom_code_failures_fail_the_job_and_the_worker_lives_on(
     client: TestClient, login: Login, es_data: None, code: str, reason: str
 ) -> None:
     quant = login("quant_developer")
-    job = wait_for(client, f"{API}/{_custom(client, quant, code)}", quant, timeout=60)
+    job = wait_for(client, f"{API}/{submit_custom(client, quant, code)}", quant, timeout=60)
     assert job["status"] == "failed"
     assert reason in job["message"], job["message"]
     assert "Traceback" in job["error"] or "CPU" in job["error"]
     good = "def targets(bars, params):\n    return np.where(np.isnan(bars.close), np.nan, 1.0)\n"
-    after = wait_for(client, f"{API}/{_custom(client, quant, good)}", quant, timeout=60)
+    after = wait_for(client, f"{API}/{submit_custom(client, quant, good)}", quant, timeout=60)
     assert after["status"] == "succeeded", after["error"]
 
 
@@ -158,7 +148,7 @@ def test_custom_code_equals_the_same_targets_computed_here(
     code = ("def targets(bars, params):\n    up = np.zeros(bars.close.shape)\n"
             "    up[1:] = np.where(bars.close[1:] > bars.close[:-1], params['n'], 0.0)\n"
             "    return up\n")  # fmt: skip
-    job = wait_for(client, f"{API}/{_custom(client, quant, code, n=1)}", quant, timeout=60)
+    job = wait_for(client, f"{API}/{submit_custom(client, quant, code, n=1)}", quant, timeout=60)
     assert job["status"] == "succeeded", job["error"]
     trades = client.get(f"{API}/{job['id']}/tables/trades?limit=500", headers=quant).json()
     assert trades["total"] > 10

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import ValidationError
 
-from conftest import Login
+from app_support import Login
 from contango.api.app import create_app
 from contango.observability.logs import configure_logging
 from contango.observability.tracing import setup_tracing

@@ -35,7 +35,7 @@ from route_catalog import (
 )
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import Login
+from app_support import Login
 from contango.auth.rbac import PERMISSIONS, Permission, Role
 from jobs_support import backtest_config, research_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import Login
+from app_support import Login
 from contango.research.config import ResearchConfig
 from contango.services.backtest_data import load_data
 from contango.services.research import run_config_sweep, run_config_walkforward

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import Login
+from app_support import Login
 from contango.api.app import create_app
 from contango.settings import Settings
 

@@ -21,7 +21,7 @@ from celery_support import (
 )
 from fastapi.testclient import TestClient
 
-from jobs_support import backtest_config
+from jobs_support import backtest_config, submit_custom
 
 pytestmark = pytest.mark.redis
 
@@ -31,17 +31,6 @@ SLOW = (
     "import time\ndef targets(bars, params):\n    time.sleep(params['sleep'])\n"
     "    return np.ones(bars.close.shape)\n"
 )
-
-
-def submit_custom(client: TestClient, headers: Headers, code: str, **params: Any) -> str:
-    """Store custom strategy code and submit a backtest of it; the job id."""
-    made = client.post("/api/v1/strategies/custom", json={"name": "c", "code": code},
-                       headers=headers)  # fmt: skip
-    assert made.status_code == 201, made.text
-    config = backtest_config(strategy={"name": f"custom:{made.json()['id']}", "params": params})
-    response = client.post(API, json={"config": config}, headers=headers)
-    assert response.status_code == 202, response.text
-    return str(response.json()["id"])
 
 
 def final(client: TestClient, job_id: str, headers: Headers, workers: CeleryWorkers,

@@ -66,6 +66,35 @@ class EntryFields:
     request_id: str | None
     client_ip: str | None
 
+    @classmethod
+    def from_row(cls, row: Any) -> EntryFields:
+        """The fields held by a loaded intake or log row (the two tables share the columns)."""
+        return cls(
+            time=row.occurred_at,
+            actor_id=row.actor_id,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            outcome=row.outcome,
+            details=row.details,
+            request_id=row.request_id,
+            client_ip=row.client_ip,
+        )
+
+    def columns(self) -> dict[str, Any]:
+        """The values of the table columns that hold these fields."""
+        return {
+            "occurred_at": self.time,
+            "actor_id": self.actor_id,
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "outcome": self.outcome,
+            "details": dict(self.details),
+            "request_id": self.request_id,
+            "client_ip": self.client_ip,
+        }
+
     def payload(self, *, seq: int, prev_hash: str) -> dict[str, Any]:
         """The object whose canonical JSON is hashed."""
         return {

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -71,20 +72,9 @@ class Entry:
     @classmethod
     def from_row(cls, row: AuditEntry) -> Entry:
         """The entry held by a loaded row."""
-        return cls(
-            seq=row.seq,
-            time=row.occurred_at,
-            actor_id=row.actor_id,
-            actor=row.actor,
-            action=row.action,
-            target=row.target,
-            outcome=row.outcome,
-            details=row.details,
-            request_id=row.request_id,
-            client_ip=row.client_ip,
-            prev_hash=row.prev_hash,
-            hash=row.hash,
-        )
+        fields = EntryFields.from_row(row)
+        flat = {f.name: getattr(fields, f.name) for f in dataclass_fields(EntryFields)}
+        return cls(seq=row.seq, **flat, prev_hash=row.prev_hash, hash=row.hash)
 
 
 def _checked_fields(
@@ -162,18 +152,5 @@ async def record_event(
         outcome=outcome,
         details=details,
     )
-    result = await session.execute(
-        _RECORD,
-        {
-            "occurred_at": fields.time,
-            "actor_id": fields.actor_id,
-            "actor": fields.actor,
-            "action": fields.action,
-            "target": fields.target,
-            "outcome": fields.outcome,
-            "details": dict(fields.details),
-            "request_id": fields.request_id,
-            "client_ip": fields.client_ip,
-        },
-    )
+    result = await session.execute(_RECORD, fields.columns())
     return PendingEntry(intake_id=int(result.scalar_one()), fields=fields)

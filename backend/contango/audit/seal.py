@@ -81,20 +81,6 @@ class Sealed:
 NOTHING = Sealed(None, None, (), ())
 
 
-def _fields(row: Row[Any]) -> EntryFields:
-    return EntryFields(
-        time=row.occurred_at,
-        actor_id=row.actor_id,
-        actor=row.actor,
-        action=row.action,
-        target=row.target,
-        outcome=row.outcome,
-        details=row.details,
-        request_id=row.request_id,
-        client_ip=row.client_ip,
-    )
-
-
 def _chain(
     rows: Sequence[Row[Any]], seq: int, prev_hash: str
 ) -> tuple[list[dict[str, Any]], list[int]]:
@@ -102,7 +88,7 @@ def _chain(
     entries: list[dict[str, Any]] = []
     skipped: list[int] = []
     for row in rows:
-        fields = _fields(row)
+        fields = EntryFields.from_row(row)
         try:
             digest = entry_hash(fields, seq=seq + 1, prev_hash=prev_hash)
         except (TypeError, ValueError, rfc8785.CanonicalizationError) as error:
@@ -113,15 +99,7 @@ def _chain(
         entries.append(
             {
                 "seq": seq,
-                "occurred_at": fields.time,
-                "actor_id": fields.actor_id,
-                "actor": fields.actor,
-                "action": fields.action,
-                "target": fields.target,
-                "outcome": fields.outcome,
-                "details": fields.details,
-                "request_id": fields.request_id,
-                "client_ip": fields.client_ip,
+                **fields.columns(),
                 "prev_hash": prev_hash,
                 "hash": digest,
                 "intake_id": int(row.id),

@@ -223,26 +223,24 @@ async def refresh(context: ServiceContext, *, refresh_token: str, csrf: str | No
 
     async with context.database.transaction() as tx:
         result = await sessions.rotate(tx, context.tokens, refresh_token, now, csrf_ok=csrf_ok)
-        if result.outcome is RefreshOutcome.ROTATED and result.session is not None:
-            # New tokens are an authentication event: audited with the rotation they record.
-            owner = await tx.get(User, result.session.user_id)
+        if result.session is not None and result.outcome in (
+            RefreshOutcome.ROTATED,
+            RefreshOutcome.REUSED,
+        ):
+            # New tokens, and a used token presented again, are authentication events: audited
+            # with the rotation or the revocation they record.
+            rotated = result.outcome is RefreshOutcome.ROTATED
+            user_id = result.session.user_id
+            owner = await tx.get(User, user_id)
+            details = {"session_id": str(result.session.id)}
             await record_event(
                 tx,
                 action="auth.refresh",
-                actor_id=result.session.user_id,
-                actor=owner.email if owner else str(result.session.user_id),
-                target=f"user:{result.session.user_id}",
-                details={"session_id": str(result.session.id)},
-            )
-        if result.outcome is RefreshOutcome.REUSED and result.session is not None:
-            owner = await tx.get(User, result.session.user_id)
-            await record_event(
-                tx,
-                action="auth.refresh",
-                actor_id=result.session.user_id,
-                actor=owner.email if owner else str(result.session.user_id),
-                outcome="failure",
-                details={"reason": "refresh_token_reuse", "session_id": str(result.session.id)},
+                actor_id=user_id,
+                actor=owner.email if owner else str(user_id),
+                target=f"user:{user_id}" if rotated else None,
+                outcome="success" if rotated else "failure",
+                details=details if rotated else {"reason": "refresh_token_reuse", **details},
             )
     if result.outcome is RefreshOutcome.ROTATED and result.tokens is not None:
         return result.tokens
