@@ -23,6 +23,8 @@ from multiprocessing.context import SpawnProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from contango.observability.metrics import Metrics
 from contango.services import jobs
 from contango.services.context import ServiceContext, open_context
@@ -70,8 +72,14 @@ class LocalWorkerPool:
             await asyncio.gather(self._task, return_exceptions=True)
         owners = [worker_name(p.pid) for p in self._processes]
         await asyncio.to_thread(self._terminate)
-        async with self.context.database.transaction() as session:
-            released = await jobs.release(session, owners)
+        try:
+            async with self.context.database.transaction() as session:
+                released = await jobs.release(session, owners)
+        except SQLAlchemyError:
+            # Releasing only saves an attempt: the leases expire and the next start recovers
+            # the jobs anyway, so a busy database must not turn a shutdown into a crash.
+            log.warning("could not requeue the jobs of stopped workers; their leases will expire")
+            released = 0
         if released:
             log.info("requeued %d job(s) held by stopped workers", released)
         self._events.put(None)
