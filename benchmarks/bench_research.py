@@ -17,13 +17,13 @@ import argparse
 import math
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from bench_sweep import ES, grid, random_walk_bars
+from bench_sweep import ES, random_walk_bars
 from contango.engine.templates import MACrossover, MACrossoverParams
 from contango.research.config import parse_research_config
 from contango.research.lookahead import find_lookahead, sizing_from_specs
@@ -31,12 +31,12 @@ from contango.research.overfitting import (
     deflated_sharpe_of_returns,
     probability_of_backtest_overfitting,
     probability_of_backtest_overfitting_reference,
-    sharpe_per_bar,
 )
-from contango.research.trials import TrialKey, TrialRecord, trial_ids
+from contango.research.return_stats import sharpe_per_bar
+from contango.research.trials import TrialKey, TrialRecord, trial_ids_of_texts
 from contango.services.backtest_data import LoadedData
-from contango.services.research import run_config_sweep
-from contango.services.trials import record_trials
+from contango.services.research import param_sets, run_config_sweep
+from contango.services.trials import record_trials, trial_context, trial_records
 
 N_BARS = 2_518  # 10 years of daily bars, as the sample ES.1d from 2016
 N_TRIALS = 1_590  # the crossover grid of bench_sweep
@@ -101,28 +101,25 @@ def bench_dsr(returns: np.ndarray, repeats: int) -> None:
 
 
 def bench_registry(returns: np.ndarray, repeats: int) -> None:
-    """Trial ids and records of a sweep, written to a fresh registry, then re-recorded."""
-    params = [p.model_dump(mode="json") for p in grid()]
-    context = {"start": "2016-01-04", "end": "None", "markets": ["ES"], "simulation": {}}
+    """The sweep's parameter sets, their trial ids and records (as the sweep service builds
+    them), written to a fresh registry, then re-recorded (an identical re-run)."""
+    config, _ = parse_research_config(SWEEP_YAML, "bench")
+    seconds, (_, sets) = best_of(repeats, lambda: param_sets(config))
+    print(f"parameter sets (validated, dumped, canonical texts), {len(sets.params):,}: "
+          f"{seconds * 1e3:.1f} ms")  # fmt: skip
+    context = trial_context(config, "2016-01-04", "None")
+    seconds, ids = best_of(repeats, lambda: trial_ids_of_texts(sets.texts, context))
+    print(f"trial ids, {len(ids):,} trials: {seconds * 1e3:.1f} ms")
     per_bar = sharpe_per_bar(returns)
 
-    def records() -> list[TrialRecord]:
-        return [
-            TrialRecord(
-                trial_id=tid,
-                params=p,
-                sharpe=float(sr) * math.sqrt(252),
-                sharpe_per_bar=float(sr),
-                n_obs=N_BARS,
-                sweep_id="bench",
-                recorded_at="2026-01-02T00:00:00+00:00",
-            )
-            for tid, p, sr in zip(trial_ids(params, context), params, per_bar, strict=True)
-        ]
+    def records() -> Sequence[TrialRecord]:
+        return trial_records(
+            sets, ids, per_bar * math.sqrt(252), per_bar, n_obs=N_BARS, sweep_id="bench"
+        )
 
     key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "synthetic"})
     seconds, recs = best_of(repeats, records)
-    print(f"trial ids + records, {len(recs):,} trials: {seconds * 1e3:.1f} ms")
+    print(f"trial records, {len(recs):,} trials: {seconds * 1e3:.1f} ms")
     with tempfile.TemporaryDirectory() as folder:
         first = []
         for i in range(repeats):

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 
 from contango.auth.rbac import Role
 from contango.db.models import AuthSession, Team, User
+from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.services.context import ServiceContext
 
 T = TypeVar("T")
@@ -47,3 +48,18 @@ async def make_user_token(context: ServiceContext, role: Role, team: str, email:
         session.add(live)
         await session.flush()
         return context.tokens.issue_access(user_id=user.id, session_id=live.id, role=role.value)
+
+
+async def count_audited(context: ServiceContext, target: str, action: str) -> int:
+    """Audit entries of ``action`` (a LIKE pattern) on ``target``, sealed or still in the
+    intake, counted in one statement: the sealer moves entries from the intake to the log,
+    and two separate counts (two snapshots under READ COMMITTED) could see one entry twice."""
+    parts = [
+        select(literal(1).label("one"))
+        .select_from(table)
+        .where(table.target == target, table.action.like(action))
+        for table in (AuditIntake, AuditEntry)
+    ]
+    async with context.database.transaction() as session:
+        found = await session.scalar(select(func.count()).select_from(union_all(*parts).subquery()))
+    return int(found or 0)

@@ -162,6 +162,15 @@ class Settings(BaseSettings):
         le=100,
         description="Attempts of a job before it is quarantined (failed) after repeated crashes.",
     )
+    redispatch_seconds: float = Field(
+        default=300.0,
+        ge=1,
+        le=86_400,
+        description=(
+            "A queued job whose queue message was sent this long ago without a worker taking "
+            "it is sent again (the broker may have lost the message); duplicates are harmless."
+        ),
+    )
     sweep_chunk_size: int = Field(
         default=2_000,
         ge=1,

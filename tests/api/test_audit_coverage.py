@@ -303,16 +303,23 @@ def _count(client: TestClient, model: Any, *where: Any) -> int:
     return run_in_app(client, count)
 
 
-def test_an_upload_that_fails_validation_keeps_no_dataset_row_and_no_entry(
+def test_an_upload_that_fails_validation_keeps_no_dataset_row_and_is_a_failure_entry(
     client: TestClient, login: Login
 ) -> None:
-    """The new dataset's row is flushed before the file is imported; a bad file takes it back."""
+    """The new dataset's row is committed before the file is imported; a bad file takes it
+    back, and the refusal is logged (in a transaction of its own: the request's rolls back)."""
     analyst = login("analyst")
     rows = es_rows()
     rows[3] = (*rows[3][:2], rows[3][2], rows[3][3] - 10.0, *rows[3][4:])  # high below low
-    problem(upload(client, analyst, csv_bytes(rows), dataset="ES.broken"), 422)
+    body = problem(upload(client, analyst, csv_bytes(rows), dataset="ES.broken"), 422)
     assert _count(client, Dataset, Dataset.name == "ES.broken") == 0
     assert _successes(client, "dataset.upload") == 0
+    refused = [
+        e for e in _entries(client) if e.action == "dataset.upload" and e.outcome == "failure"
+    ]
+    assert [e.target for e in refused] == ["dataset:ES.broken"]
+    assert refused[0].details["errors"] == body["report"]["error_count"] >= 1
+    assert refused[0].details["reason"] == body["detail"][:500]
     problem(client.get(f"{DATASETS}/ES.broken", headers=analyst), 404)
 
 

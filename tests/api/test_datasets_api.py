@@ -23,10 +23,14 @@ from sqlalchemy import select
 
 from app_support import context_of, run_in_app
 from contango.audit import EntryFilter, list_entries
+from contango.auth.rbac import Principal, Role
 from contango.data.ingest import import_table
 from contango.data.registry import get_registry
 from contango.data.samples import generate_chain
-from contango.db.models import Dataset
+from contango.db.models import Dataset, User
+from contango.services.dataset_uploads import FileOptions, StagedUpload
+from contango.services.dataset_uploads import upload as upload_file
+from contango.services.datasets import market_store
 from contango.settings import Settings
 
 LIMIT = 64 * 1024
@@ -328,3 +332,36 @@ def test_unknown_dataset_and_version_are_404(client: TestClient, login) -> None:
     problem(client.get(f"{DATASETS}/NO.such", headers=headers), 404)
     problem(client.get(f"{DATASETS}/NO.such/bars", headers=headers), 404)
     problem(client.get(f"{DATASETS}/.hidden", headers=headers), 422)
+
+
+def test_a_new_dataset_stays_its_uploaders_when_the_request_fails_after_the_import(
+    client: TestClient, login, settings: Settings, tmp_path: Path
+) -> None:
+    """The store publishes the version before the request's transaction commits; the
+    ownership row was committed before that, so a request that then fails (its transaction
+    rolls back) cannot leave the new data looking shared with everyone."""
+    mine = login("analyst", team="desk-a", email="owner@desk-a.example.com")
+    theirs = login("analyst", team="desk-b")
+    staged = StagedUpload(tmp_path, "es.csv", LIMIT)
+    content = csv_bytes(es_chain_rows())
+
+    async def fail_after_the_import() -> None:
+        database = context_of(client).database
+        async with database.transaction() as session:
+            owner = select(User).where(User.email == "owner@desk-a.example.com")
+            user = (await session.execute(owner)).scalar_one()
+            caller = Principal(user_id=user.id, team_id=user.team_id, role=Role.ANALYST)
+        await staged.write(content)
+        staged.close()
+        async with database.transaction() as session:
+            await upload_file(session, database, caller, market_store(settings), staged,
+                              dataset="ES.mine", options=FileOptions())  # fmt: skip
+            raise RuntimeError("the request fails after the import")
+
+    with pytest.raises(RuntimeError, match="fails after the import"):
+        run_in_app(client, fail_after_the_import)
+    staged.remove()
+    assert client.get(f"{DATASETS}/ES.mine", headers=mine).status_code == 200
+    problem(client.get(f"{DATASETS}/ES.mine", headers=theirs), 404)
+    listed = client.get(DATASETS, headers=theirs).json()["items"]
+    assert "ES.mine" not in {d["name"] for d in listed}

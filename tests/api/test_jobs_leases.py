@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
+from app_support import count_audited
 from contango.db.models import Job, JobStatus, Team, User
-from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.services import jobs
 from contango.services.context import ServiceContext, open_context
 from contango.settings import Settings
@@ -58,16 +58,7 @@ async def _claim(context: ServiceContext, job_id: uuid.UUID, worker: str) -> Job
 
 async def _ends(context: ServiceContext, job_id: uuid.UUID) -> int:
     """Audited job ends (entries still in the intake and those already chained)."""
-    total = 0
-    async with context.database.transaction() as session:
-        for table in (AuditIntake, AuditEntry):
-            count = await session.scalar(
-                select(func.count())
-                .select_from(table)
-                .where(table.target == f"job:{job_id}", table.action.like("backtest.%"))
-            )
-            total += int(count or 0)
-    return total
+    return await count_audited(context, f"job:{job_id}", "backtest.%")
 
 
 def test_claim_takes_a_lease_and_only_once(data_dir: Path, database_url: str) -> None:

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from starlette.websockets import WebSocketDisconnect
 
-from app_support import Login, context_of, run_in_app
-from contango.db.models.audit import AuditEntry, AuditIntake
+from app_support import Login, context_of, count_audited, run_in_app
 from contango.settings import Settings
 from jobs_support import backtest_config, install_es_samples, submit_custom, wait_for
 
@@ -47,16 +45,9 @@ def _running(client: TestClient, job_id: str, headers: dict[str, str]) -> dict[s
 
 
 def _ends(client: TestClient, job_id: str) -> int:
-    async def count() -> int:
-        total = 0
-        async with context_of(client).database.transaction() as session:
-            for table in (AuditIntake, AuditEntry):
-                ended = (table.target == f"job:{job_id}") & (table.action == "backtest.succeeded")
-                found = await session.scalar(select(func.count()).select_from(table).where(ended))
-                total += int(found or 0)
-        return total
-
-    return run_in_app(client, count)
+    return run_in_app(
+        client, count_audited, context_of(client), f"job:{job_id}", "backtest.succeeded"
+    )
 
 
 def test_a_killed_worker_loses_nothing(client: TestClient, login: Login, es_data: None) -> None:

@@ -14,7 +14,8 @@ from fastapi.testclient import TestClient
 from app_support import Login
 from contango.research.config import ResearchConfig
 from contango.services.backtest_data import load_data
-from contango.services.research import run_config_sweep, run_config_walkforward
+from contango.services.research import run_config_sweep
+from contango.services.walkforward import run_config_walkforward
 from jobs_support import install_es_samples, research_config, wait_for
 
 WALK = {"in_sample_bars": 250, "out_of_sample_bars": 60, "mode": "rolling", "warmup_bars": 100}

@@ -21,12 +21,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from app_support import context_of, make_user_token, run_in_app
+from app_support import context_of, count_audited, make_user_token, run_in_app
 from contango.auth.rbac import Role
 from contango.db.models import Job
-from contango.db.models.audit import AuditEntry, AuditIntake
 from contango.settings import Settings
 
 T = TypeVar("T")
@@ -47,6 +45,7 @@ def worker_environment(settings: Settings) -> dict[str, str]:
         CONTANGO_LEASE_SECONDS=str(settings.lease_seconds),
         CONTANGO_HEARTBEAT_SECONDS=str(settings.heartbeat_seconds),
         CONTANGO_MAX_ATTEMPTS=str(settings.max_attempts),
+        CONTANGO_REDISPATCH_SECONDS=str(settings.redispatch_seconds),
         CONTANGO_SWEEP_CHUNK_SIZE=str(settings.sweep_chunk_size),
         CONTANGO_SANDBOX_CPU_SECONDS=str(settings.sandbox_cpu_seconds),
         CONTANGO_LOG_FORMAT="text",
@@ -153,20 +152,7 @@ def job_row(client: TestClient, job_id: str) -> Job:
 
 def audited_ends(client: TestClient, job_id: str, action: str) -> int:
     """How many ends of the job the audit log holds (one per stored result)."""
-
-    async def count() -> int:
-        total = 0
-        async with context_of(client).database.transaction() as session:
-            for table in (AuditIntake, AuditEntry):
-                found = await session.scalar(
-                    select(func.count())
-                    .select_from(table)
-                    .where(table.target == f"job:{job_id}", table.action == action)
-                )
-                total += int(found or 0)
-        return total
-
-    return run_in_app(client, count)
+    return run_in_app(client, count_audited, context_of(client), f"job:{job_id}", action)
 
 
 def wait_until(what: Callable[[], T | None], timeout: float, message: Callable[[], str]) -> T:

@@ -213,19 +213,21 @@ def test_unsupported_configuration_falls_back_to_the_engine() -> None:
     assert_matches_engine(sweep, bars, [ES], MACrossover(), config)
 
 
+class _FixedParams(BaseModel):
+    scale: float = 1.0
+
+
 class _Fixed:
     """A strategy that holds given targets whatever its parameters say (for hand examples)."""
 
     name: ClassVar[str] = "fixed_targets"
-
-    class Params(BaseModel):
-        scale: float = 1.0
+    Params: ClassVar[type[BaseModel]] = _FixedParams
 
     def __init__(self, targets: F64) -> None:
         self._targets = targets
 
     def targets(self, bars: Bars, params: BaseModel, sizing: SizingContext) -> F64:
-        assert isinstance(params, _Fixed.Params)
+        assert isinstance(params, _FixedParams)
         return self._targets * params.scale
 
 
@@ -431,3 +433,116 @@ def _sizing(bars: Bars) -> SizingContext:
         tick_size=np.array([0.25] * bars.n_markets),
         initial_margin=np.array([12_000.0] * bars.n_markets),
     )
+
+
+def _plan_one_by_one(
+    bars: Bars, params: list[BaseModel], sizing: SizingContext
+) -> tuple[F64, F64, npt.NDArray[np.int64]]:
+    """The crossover plan built set by set with the public indicators: the reference."""
+    from contango.engine.indicators import ema, sma
+    from contango.engine.templates.base import position_size
+    from contango.engine.templates.ma_crossover import _sizing_key
+
+    averages: dict[tuple[str, int], int] = {}
+    sizes: dict[tuple[object, ...], int] = {}
+    size_arrays: list[F64] = []
+    trials = []
+    for p in params:
+        assert isinstance(p, MACrossoverParams)
+        fast = averages.setdefault((p.ma_kind, p.fast_window), len(averages))
+        slow = averages.setdefault((p.ma_kind, p.slow_window), len(averages))
+        key = _sizing_key(p)
+        if key not in sizes:
+            sizes[key] = len(size_arrays)
+            size_arrays.append(position_size(bars.close, p, sizing))
+        trials.append((fast, slow, sizes[key], int(p.allow_short)))
+    stacked = [(ema if kind == "ema" else sma)(bars.close, w) for kind, w in averages]
+    return np.stack(stacked), np.stack(size_arrays), np.array(trials, dtype=np.int64)
+
+
+@pytest.mark.parametrize("markets", [("ES",), ("ES", "CL")])
+def test_crossover_plan_equals_building_every_set_alone(markets: tuple[str, ...]) -> None:
+    bars = walk_bars(400, seed=31, markets=markets)
+    rng = np.random.default_rng(5)
+    params: list[BaseModel] = [
+        MACrossoverParams(
+            fast_window=int(f),
+            slow_window=int(s),
+            ma_kind=str(kind),
+            allow_short=bool(short),
+            sizing=str(sizing),
+            contracts=int(contracts),
+            target_vol=float(vol),
+            vol_window=int(window),
+        )
+        for f, s, kind, short, sizing, contracts, vol, window in zip(
+            rng.integers(1, 30, 60),
+            rng.integers(31, 90, 60),
+            rng.choice(["sma", "ema"], 60),
+            rng.integers(0, 2, 60),
+            rng.choice(["fixed", "vol_target"], 60),
+            rng.integers(1, 4, 60),
+            rng.choice([0.1, 0.2], 60),
+            rng.choice([20, 25], 60),
+            strict=True,
+        )
+    ]
+    sizing = _sizing(bars)
+    plan = MACrossover().batch_plan(bars, params, sizing)
+    assert plan is not None
+    averages, sizes, trials = _plan_one_by_one(bars, params, sizing)
+    assert np.array_equal(plan.averages, averages, equal_nan=True)
+    assert np.array_equal(plan.sizes, sizes, equal_nan=True)
+    assert np.array_equal(plan.trials, trials)
+    same = [MACrossoverParams(fast_window=f, slow_window=40) for f in (3, 5, 3)]
+    one = MACrossover().batch_plan(bars, same, sizing)  # one sizing shared: the count path
+    assert one is not None
+    assert one.sizes.shape[0] == 1
+    assert one.trials[:, :2].tolist() == [[0, 1], [2, 1], [0, 1]]
+
+
+def test_gapless_rolling_mean_equals_the_indicator_kernel() -> None:
+    from contango.engine.kernels.crossover_plan_nb import rolling_mean_gapless_nb
+    from contango.engine.kernels.indicators_nb import rolling_mean_nb
+
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 300):
+        for scale in (1e-3, 4_000.0, 1e9):
+            x = scale + np.cumsum(rng.normal(0.0, scale * 0.01, n))
+            x[rng.random(n) < 0.1] *= -1.0  # signs flip: both branches of the compensation
+            for window in (*range(1, 40), n, n + 1):
+                out = np.empty(n)
+                rolling_mean_gapless_nb(x, window, out)
+                assert np.array_equal(out, rolling_mean_nb(x, window), equal_nan=True)
+
+
+def test_sweep_drawdown_equals_numpy_on_hard_curves() -> None:
+    # Only each stretch's trough below a peak is measured, and only when it may be a new
+    # worst: ties, flat stretches, near-peak values a rounding apart, drawdowns within 1e-12
+    # of 100% and a last bar below zero must still give NumPy's max(1 - equity / peak).
+    from contango.engine.kernels import sweep_metrics_nb as smt
+
+    rng = np.random.default_rng(23)
+    curves: list[F64] = []
+    for n in (2, 3, 9, 130, 600):
+        walk = np.asarray(1e6 * np.cumprod(1.0 + rng.normal(0.0, 0.02, n)), dtype=np.float64)
+        plateaus = np.round(walk / 5e4) * 5e4  # flat stretches and exact ties with the peak
+        rounding = 1e6 * (1.0 + rng.integers(-2, 3, n) * 2.0**-52)  # a rounding apart
+        curves += [
+            walk,
+            np.asarray(plateaus, dtype=np.float64),
+            np.asarray(rounding, dtype=np.float64),
+        ]
+    deep = np.array([1e6, 2e6, 2e6 * 1e-13, 3e-7, 1.5e6, 2.5e6, 2.5e6 * (1 - 1e-15), 1.0])
+    curves += [deep, np.append(deep, -5.0), np.append(walk, 0.0)]
+    for equity in curves:
+        n = equity.shape[0]
+        plans = smt.trial_plans_nb(n)
+        out = np.empty(smt.N_METRICS)
+        smt.trial_metrics_nb(
+            252.0, n / 252.0, float(equity[0]), np.empty(n), equity, np.empty(n),
+            np.empty((smt.WORK_ROWS, smt.work_width_nb(plans))), plans, np.zeros(smt.N_SLOTS),
+            0, out, np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0),
+        )  # fmt: skip
+        want = np.max(1.0 - equity / np.maximum.accumulate(equity))
+        assert out[smt.MAX_DRAWDOWN] == want, equity

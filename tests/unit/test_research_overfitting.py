@@ -19,10 +19,17 @@ from contango.research.overfitting import (
     probabilistic_sharpe_ratio,
     probability_of_backtest_overfitting,
     probability_of_backtest_overfitting_reference,
-    sharpe_per_bar,
-    sharpe_per_bar_reference,
 )
-from contango.research.overfitting_nb import subset_sums_nb
+from contango.research.overfitting_nb import (
+    _first_largest_nb,
+    _key_nb,
+    _twice_rank_nb,
+    _two_halves_keys_nb,
+    cscv_nb,
+    cscv_two_groups_nb,
+    subset_sums_nb,
+)
+from contango.research.return_stats import sharpe_per_bar, sharpe_per_bar_reference
 
 
 def _phi(z: float) -> float:
@@ -230,7 +237,7 @@ def _awkward_returns(seed: int, bars: int, n: int) -> np.ndarray:
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(1, 9),
-    s=st.sampled_from([2, 4, 6, 8]),
+    s=st.sampled_from([2, 4, 6, 8, 10, 12]),  # 10 and 12 blocks: two groups of blocks
     extra_bars=st.integers(0, 40),
 )
 def test_pbo_kernel_equals_its_numpy_twin(seed: int, n: int, s: int, extra_bars: int) -> None:
@@ -280,6 +287,7 @@ def test_subset_sums_add_the_blocks_named_by_each_code() -> None:
         for code in range(1 << min(3, 7 - first)):
             rows = [first + bit for bit in range(3) if code >> bit & 1]
             np.testing.assert_allclose(out[g, code], values[rows].sum(axis=0), rtol=1e-14)
+    assert not out[2, 2:].any()  # codes of blocks past the seventh: zeros, never read
 
 
 def test_sharpe_per_bar_of_constant_returns_is_undefined() -> None:
@@ -312,3 +320,97 @@ def test_cscv_plan_pairs_each_combination_once_with_its_complement(
     for a, b in pairs:
         assert not np.any(plan.chosen[a] & plan.chosen[b])  # disjoint halves ...
         assert np.all(plan.chosen[a] | plan.chosen[b])  # ... covering every block
+
+
+# ---------------------------------------------------------------- PBO over two groups of blocks
+
+
+def _near_ties(seed: int, bars: int, n: int) -> np.ndarray:
+    """``_awkward_returns`` plus trials whose keys tie in float32 but not always in float64
+    (copies scaled by 1 + 2^-30 and 1 - 2^-40: the same Sharpe ratio but for rounding), and
+    returns on a 1/64 grid, whose sums are exact: distinct trials with identical keys."""
+    m = _awkward_returns(seed, bars, n)
+    rng = np.random.default_rng(seed + 1)
+    base = m[:, np.isfinite(m).all(axis=0) & (m != 0).any(axis=0)][:, 0]
+    grid = np.round(rng.normal(0.0, 1.0, (bars, 3))) / 64.0
+    return np.column_stack([m, base * (1 + 2.0**-30), base * (1 - 2.0**-40), grid, grid[:, ::-1]])
+
+
+@pytest.mark.parametrize(("n_blocks", "n"), [(10, 30), (12, 12), (14, 4), (16, 2)])
+def test_two_group_kernel_equals_the_half_at_a_time_kernel_bit_for_bit(
+    n_blocks: int, n: int
+) -> None:
+    # The same tables into both kernels: winners, ranks and Sharpe ratios identical to the
+    # last bit, through every fallback (near ties, no positive key, flat and empty trials).
+    returns = np.where(np.isfinite(r := _near_ties(n_blocks, 4 * n_blocks + 3, n)), r, 0.0)
+    blocks = np.array_split(np.arange(returns.shape[0]), n_blocks)
+    sums = np.stack([returns[b].sum(axis=0) for b in blocks])
+    squares = np.stack([(returns[b] ** 2).sum(axis=0) for b in blocks])
+    plan = _cscv_plan(n_blocks, 8)
+    bars = np.array([b.size for b in blocks], dtype=np.float64)
+    tables = (subset_sums_nb(sums, 8), subset_sums_nb(squares, 8))
+    is_bars, oos_bars = plan.chosen @ bars, ~plan.chosen @ bars
+    two = cscv_two_groups_nb(*tables, plan.is_codes, is_bars, oos_bars, plan.couples, plan.tasks)
+    one = cscv_nb(*tables, plan.is_codes, is_bars, oos_bars, plan.pairs)
+    for mine, theirs in zip(two, one, strict=True):
+        assert mine.tobytes() == theirs.tobytes()
+
+
+def _keys(s0: np.ndarray, q0: np.ndarray, bars: float) -> np.ndarray:
+    return np.array([_key_nb(float(s), float(q), bars) for s, q in zip(s0, q0, strict=True)])
+
+
+# Half sums of 6 trials over 20 bars: near ties (1 + 2^-45), an exact tie, a negative one.
+_SUMS = np.array([0.1, 0.3, 0.3 * (1 + 2.0**-45), 0.3 * (1 + 2.0**-45), -0.2, 0.3])
+_SQUARES = np.full(6, 0.01)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_in_sample_best_is_the_first_largest_key(sign: float) -> None:
+    # Two halves keyed in one loop (the second adds 0.05 to trial 0: a new best). The packed
+    # guess names the first trial whose key has the largest leading bits; with no positive key
+    # (sign -1) there is no guess, and the keys are scanned instead.
+    s0, zeros, t1 = sign * _SUMS, np.zeros(6), np.array([0.25, 0, 0, 0, 0, 0])
+    copies, found = np.empty((2, 6), dtype=np.float32), np.empty(4, dtype=np.int64)
+    bars = np.array([20.0, 20.0])
+    _two_halves_keys_nb(s0, _SQUARES, zeros, zeros, t1, zeros, bars, 7, copies, found)
+    for h, s1 in enumerate((zeros, t1)):
+        keys = _keys(s0 + s1, _SQUARES, 20.0)
+        assert np.array_equal(copies[h], keys.astype(np.float32))
+        expected = int(np.flatnonzero(keys == keys.max())[0])
+        top, guess = int(found[2 * h]), int(found[2 * h + 1])
+        assert top == keys.max().view(np.int64)
+        best = _first_largest_nb(s0, _SQUARES, s1, zeros, 20.0, top, guess, np.empty(6))
+        assert best == expected
+        for wrong in np.flatnonzero(keys < keys.max()).tolist():  # a guess below the best
+            assert _first_largest_nb(s0, _SQUARES, s1, zeros, 20.0, top, wrong, np.empty(6)) == best
+
+
+def test_ranks_from_float32_copies_equal_ranks_from_the_keys() -> None:
+    # Copies of keys 1 + 2^-45 apart are equal in float32: those are recomputed in float64.
+    s0, zeros = _SUMS, np.zeros(6)
+    keys = _keys(s0, _SQUARES, 20.0)
+    copies = keys.astype(np.float32)
+    assert copies[1] == copies[2]
+    assert keys[1] != keys[2]
+    for own in keys:
+        twice = _twice_rank_nb(copies, own, s0, _SQUARES, zeros, zeros, 20.0)
+        assert twice == 2 * np.sum(keys < own) + np.sum(keys == own)
+
+
+@pytest.mark.parametrize("n_blocks", [10, 12, 16])
+def test_couples_hold_every_combination_once_with_shared_subsets(n_blocks: int) -> None:
+    plan = _cscv_plan(n_blocks, 8)
+    couples = plan.couples
+    alone = couples[:, 0] == couples[:, 2]
+    members = np.concatenate([couples.ravel(), couples[~alone][:, :0].ravel()])
+    held = np.concatenate([couples[alone][:, :2].ravel(), couples[~alone].ravel()])
+    assert np.array_equal(np.sort(held), np.arange(math.comb(n_blocks, n_blocks // 2)))
+    assert members.size >= held.size
+    for a, b, a2, b2 in couples:
+        assert plan.is_codes[a, 0] == plan.is_codes[a2, 0]  # one first-group subset ...
+        assert plan.is_codes[b, 0] == plan.is_codes[b2, 0]  # ... and its complement
+        assert not np.any(plan.chosen[a] & plan.chosen[b])
+        assert not np.any(plan.chosen[a2] & plan.chosen[b2])
+    assert plan.tasks[0] == 0
+    assert plan.tasks[-1] == couples.shape[0]

@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contango.research.overfitting import (
-    ReturnStatistics,
     overfitting_of_statistics,
     probability_of_backtest_overfitting,
     probability_of_backtest_overfitting_reference,
+)
+from contango.research.return_stats import (
+    ReturnStatistics,
     return_statistics,
     sharpe_per_bar,
     sharpe_per_bar_reference,
@@ -99,13 +101,14 @@ def test_pbo_of_statistics_equals_pbo_of_the_returns(seed: int, n: int, s: int) 
         assert np.allclose(from_stats.logits, twin.logits, rtol=1e-12)
 
 
-def test_identical_trials_tie_and_their_ranks_are_averaged_as_in_the_twin() -> None:
+@pytest.mark.parametrize("n_blocks", [8, 16])  # one group of blocks; two
+def test_identical_trials_tie_and_their_ranks_are_averaged_as_in_the_twin(n_blocks: int) -> None:
     rng = np.random.default_rng(5)
     r = rng.normal(0.0, 0.01, (64, 6))
     r[:, 1] += 0.002  # trial 1 is the best in sample almost everywhere
     r[:, 3] = r[:, 1]  # and trial 3 is a copy of it (the same Sharpe ratio in every half)
-    kernel = overfitting_of_statistics(return_statistics(np.asfortranarray(r), 8))
-    twin = probability_of_backtest_overfitting_reference(r, 8)
+    kernel = overfitting_of_statistics(return_statistics(np.asfortranarray(r), n_blocks))
+    twin = probability_of_backtest_overfitting_reference(r, n_blocks)
     assert np.array_equal(kernel.logits, twin.logits)
     # With two equal winners the winner's OOS rank is at best (n - 1 + n) / 2 of n = 6: the
     # tie is averaged, 5.5 / 7 -> logit ln(5.5 / 1.5).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contango.research.trials import (
+    TrialColumns,
     TrialKey,
     TrialLog,
     TrialRecord,
@@ -253,3 +255,160 @@ def test_canonical_texts_tell_equal_keys_of_other_types_apart() -> None:
     payloads = [{"v": 1}, {"v": 1.0}, {"v": True}, {"v": 0.0}, {"v": -0.0}, {"v": 0}, {"v": False}]
     texts = ["1", "1.0", "true", "0.0", "-0.0", "0", "false"]
     assert canonical_texts(payloads) == ['{"v":' + t + "}" for t in texts]
+
+
+# ---------------------------------------------------------------- columns
+
+_TEXT = st.one_of(
+    st.sampled_from(["ab12", "2026-01-02T00:00:00+00:00", "s1"]),
+    # what the encoder escapes: quotes, backslashes, control characters, DEL, non-ASCII
+    st.text(alphabet=st.sampled_from('a1 ,"\\\x1f\x7fé'), max_size=4),
+    st.text(max_size=4),
+)
+_SHARPE = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-3, 3), st.sampled_from([-0.0])
+)
+_PARAMS = st.dictionaries(st.sampled_from(["fast", "slow", "é", 'a"b']), _SCALAR, max_size=4)
+_RECORD = st.builds(
+    TrialRecord,
+    trial_id=_TEXT,
+    params=_PARAMS,
+    sharpe=_SHARPE,
+    sharpe_per_bar=_SHARPE,
+    n_obs=st.integers(0, 10**6),
+    sweep_id=_TEXT,
+    recorded_at=_TEXT,
+)
+
+
+def _written_the_plain_way(log: TrialLog) -> str:
+    """The log's file as one ``json.dumps`` of its columns (NaN and infinities as null)."""
+
+    def finite(value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    r = log.records
+    columns = {
+        "trial_id": [x.trial_id for x in r],
+        "params": [x.params for x in r],
+        "sharpe": [finite(x.sharpe) for x in r],
+        "sharpe_per_bar": [finite(x.sharpe_per_bar) for x in r],
+        "n_obs": [x.n_obs for x in r],
+        "sweep_id": [x.sweep_id for x in r],
+        "recorded_at": [x.recorded_at for x in r],
+    }
+    key = {"strategy": log.key.strategy, "markets": list(log.key.markets),
+           "data_versions": [list(d) for d in log.key.data_versions]}  # fmt: skip
+    return json.dumps({"format": 2, "key": key, "trials": columns})
+
+
+def _same_records(a: tuple[TrialRecord, ...], b: tuple[TrialRecord, ...]) -> bool:
+    return [repr(x) for x in a] == [repr(x) for x in b]  # NaN equal to NaN, 1 not 1.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(records=st.lists(_RECORD, max_size=8), with_texts=st.booleans())
+def test_a_log_is_written_as_dumping_its_columns_and_read_back(
+    records: list[TrialRecord], with_texts: bool
+) -> None:
+    columns = TrialColumns.of_records(records)
+    if with_texts:  # as a sweep's parameter sets bring them
+        columns = dataclasses.replace(columns, params_json=tuple(map(json.dumps, columns.params)))
+    log = TrialLog(key=TrialKey.of("carry", ["CL"], {"CL.1d": "a"})).with_trials(columns)
+    text = log.to_json()
+    assert text == _written_the_plain_way(log)
+    back = TrialLog.from_json(text)
+    read = [
+        dataclasses.replace(
+            r,
+            sharpe=float(r.sharpe) if math.isfinite(r.sharpe) else math.nan,
+            sharpe_per_bar=float(r.sharpe_per_bar) if math.isfinite(r.sharpe_per_bar) else math.nan,
+            params=json.loads(json.dumps(r.params)),
+        )
+        for r in log.records
+    ]
+    assert _same_records(back.records, tuple(read))
+
+
+def test_columns_are_a_sequence_of_records() -> None:
+    records = [_record(5, 0.01), _record(10, float("nan")), _record(20, 0.03)]
+    columns = TrialColumns.of_records(records)
+    assert len(columns) == 3
+    assert list(columns) == [records[0], *columns[1:2], records[2]]
+    assert columns[2] == records[2]
+    assert _same_records(tuple(columns[1:]), tuple(records[1:]))
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    assert TrialLog(key=key, records=records) == TrialLog(key=key, trials=columns)
+    with pytest.raises(ValueError, match="different lengths"):
+        dataclasses.replace(columns, n_obs=(1, 2))
+
+
+def test_trials_recorded_already_or_twice_in_one_batch_are_added_once() -> None:
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    log = TrialLog(key=key).with_trials([_record(5, 0.01), _record(10, 0.02)])
+    batch = TrialColumns.of_records([_record(10, 0.5), _record(20, 0.04), _record(20, 0.9)])
+    grown = log.with_trials(batch)
+    assert [r.params["fast_window"] for r in grown.records] == [5, 10, 20]
+    np.testing.assert_array_equal(grown.sharpes_per_bar(), [0.01, 0.02, 0.04])
+    assert grown.with_trials(batch) is grown
+
+
+def test_the_registry_reads_its_file_again_when_the_file_changed(tmp_path: Path) -> None:
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    infinite = dataclasses.replace(_record(6, 0.02), sharpe=math.inf)
+    written = record_trials(key, [_record(5, 0.01), infinite], tmp_path)
+    path = tmp_path / f"ma_crossover-{key.key_id}.json"
+    assert written.records[1].sharpe == math.inf  # as recorded; the file holds null
+    again = record_trials(key, [_record(5, 0.01)], tmp_path)
+    parsed = TrialLog.from_json(path.read_text(encoding="utf-8"))
+    assert _same_records(again.records, parsed.records)  # NaN, as read from the file
+    assert _same_records(load_trial_log(key, tmp_path).records, parsed.records)
+    # another writer's log in its place: read, not the one this process knew
+    other = TrialLog(key=key).with_trials([_record(7, 0.5)])
+    path.write_text(other.to_json(), encoding="utf-8")
+    assert _same_records(load_trial_log(key, tmp_path).records, other.records)
+    assert record_trials(key, [_record(8, 0.1)], tmp_path).n_trials == 2
+
+
+def test_a_sweep_records_its_sets_with_their_own_texts(tmp_path: Path) -> None:
+    from contango.engine.templates import MACrossoverParams
+    from contango.research.config import SweepConfig
+    from contango.research.sweep import build_param_sets
+    from contango.services.trials import trial_records
+
+    grid = {"fast_window": {"grid": [5, 10]}, "slow_window": {"grid": [20, 40]}}
+    sweep = SweepConfig.model_validate({"params": grid})
+    sets = build_param_sets(MACrossoverParams, {}, sweep, np.random.default_rng(0))
+    ids = trial_ids(sets.values, {"start": "2020"})
+    sharpe = np.array([0.5, np.nan, 1.0, -np.inf])
+    batch = trial_records(sets, ids, sharpe, sharpe / 16, n_obs=300, sweep_id="s")
+    assert batch.params_json == tuple(json.dumps(v) for v in sets.values)
+    assert batch[1].params == sets.values[1]
+    key = TrialKey.of("ma_crossover", ["ES"], {"ES.1d": "v1"})
+    log = record_trials(key, batch, tmp_path)
+    path = tmp_path / f"ma_crossover-{key.key_id}.json"
+    text = path.read_text(encoding="utf-8")
+    assert text == _written_the_plain_way(log)
+    assert log.records[3].sharpe == -math.inf  # as recorded; the file holds null
+    again = record_trials(key, batch, tmp_path)  # an identical re-run
+    assert _same_records(again.records, TrialLog.from_json(text).records)  # NaN, as read
+    assert path.read_text(encoding="utf-8") == text
+
+
+# A log in columns with integers and nulls for Sharpe ratios, as another writer might leave it.
+_FORMAT_2_LOG = """{"format": 2,
+ "key": {"strategy": "carry", "markets": ["CL"], "data_versions": [["CL.1d", "a"]]},
+ "trials": {"trial_id": ["x", "y"], "params": [{"f": 1}, {"f": 2.5}], "sharpe": [1, null],
+            "sharpe_per_bar": [0.5, null], "n_obs": [10, 11], "sweep_id": ["s", "s"],
+            "recorded_at": ["t0", "t1"]}}"""
+
+
+def test_a_log_in_columns_written_elsewhere_is_read() -> None:
+    log = TrialLog.from_json(_FORMAT_2_LOG)
+    assert log.n_trials == 2
+    first, second = log.records
+    assert (first.trial_id, first.params, first.sharpe, first.n_obs) == ("x", {"f": 1}, 1.0, 10)
+    assert type(first.sharpe) is float
+    assert math.isnan(second.sharpe)
+    assert second.recorded_at == "t1"
+    np.testing.assert_array_equal(log.sharpes_per_bar(), [0.5, np.nan])

@@ -29,8 +29,9 @@ from contango.research.walkforward import (
     slice_contracts,
 )
 from contango.services.backtest_data import LoadedData
-from contango.services.research import run_config_sweep, run_config_walkforward, simulation_of
+from contango.services.research import run_config_sweep, simulation_of
 from contango.services.trials import load_trial_log
+from contango.services.walkforward import run_config_walkforward
 
 # ES: $50 per point, tick 0.25
 ES = MarketSpec(name="ES", point_value=50.0, tick_size=0.25, initial_margin=12_000.0)

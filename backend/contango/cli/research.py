@@ -34,10 +34,9 @@ from contango.services.research import (
     SweepReport,
     param_sets,
     run_config_sweep,
-    run_config_walkforward,
     write_sweep_report,
-    write_walkforward_report,
 )
+from contango.services.walkforward import run_config_walkforward, write_walkforward_report
 
 ConfigArg = Annotated[
     Path,

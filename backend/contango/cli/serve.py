@@ -48,8 +48,8 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str) -> None:
     if password is not None:
         out.print(
             f"First start: an admin account was created. Log in as [bold]{email}[/bold] with "
-            f"password [bold]{password}[/bold] (shown only now; change it with "
-            "POST /api/v1/auth/password)."
+            f"password [bold]{password}[/bold] (shown only now; change it in the web app "
+            f"at {address}/account/security, or with POST /api/v1/auth/password)."
         )
     else:
         out.print(f"Admin account: {email}")

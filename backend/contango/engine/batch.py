@@ -9,6 +9,10 @@ Exactness: on the fused path each trial's equity, hence its returns, is bit-iden
 ``run_backtest``'s; return moments (Sharpe, Sortino, volatility), drawdown and mean equity
 are summed in NumPy's order and match ``compute_metrics`` bit for bit; trade statistics and
 turnover add in fill order and agree to ~1e-15 relative.
+
+Given ``return_blocks``, the sweep also gathers each trial's return statistics for the
+overfitting diagnostics (``kernels/sweep_stats_nb.py``) while its returns are at hand, so they
+need not be read back from the whole returns matrix.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.inputs import build_data, build_markets
 from contango.engine.kernels import sweep_metrics_nb as smt
 from contango.engine.kernels import sweep_nb as snb
+from contango.engine.kernels import sweep_stats_nb as sst
 from contango.engine.metrics import (
     EquityCurve,
     compute_metrics,
@@ -74,7 +79,7 @@ _COLUMNS = {
 }
 _CHUNK_BYTES = 16 * 2**20  # target arrays of strategies without a batch plan, per chunk
 _PLAN_CHUNK = 2048  # trials per kernel call when the plan builds targets (progress steps)
-_TRIALS_PER_TASK = 8  # trials a thread takes at a time from a parallel loop
+_TASKS_PER_CHUNK = 2  # kernel tasks (of snb.TRIALS_PER_TASK trials) a thread takes at a time
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -85,12 +90,13 @@ class SweepResult:
     equity over the starting capital, row ``t`` is ``equity[t] / equity[t-1] - 1`` (NaN after
     the account was wiped out). The metrics follow ``compute_metrics``, whose curve starts at
     the first close, so they use rows ``1:``. ``returns`` is Fortran-ordered: a trial's column
-    is contiguous.
+    is contiguous. A sweep run with ``keep_returns=False`` has none (each trial's row is
+    measured and dropped): 1,590 trials of 10 years of daily bars are 32 MB.
     """
 
     params: tuple[BaseModel, ...]
     ts: I64  # (n_bars,) int64 ns UTC
-    returns: F64  # (n_bars, k)
+    returns: F64 | None = None  # (n_bars, k); None when the sweep was told not to keep them
     equity_end: F64  # (k,)
     total_return: F64
     cagr: F64
@@ -106,6 +112,12 @@ class SweepResult:
     exposure: F64  # share of bars with a position on
     periods_per_year: float
     fast_path: bool  # True when the fused sweep kernel ran, False for the per-trial engine
+    # With ``return_blocks`` (see ``run_sweep``), per trial: count of finite returns, their
+    # mean, sum of squared deviations, sum of squares (k, 4); per block sums and sums of
+    # squares (k, S). Of ``returns[1:]``, non-finite returns counting as 0.
+    return_moments: F64 | None = None
+    block_sums: F64 | None = None
+    block_squares: F64 | None = None
 
     @property
     def n_trials(self) -> int:
@@ -154,6 +166,8 @@ def run_sweep(
     progress: Progress | None = None,
     contracts: ContractPanel | None = None,
     fx: Mapping[str, F64] | None = None,
+    return_blocks: I64 | None = None,
+    keep_returns: bool = True,
 ) -> SweepResult:
     """Backtest ``strategy`` once per parameter set in ``params_list``.
 
@@ -170,6 +184,15 @@ def run_sweep(
 
     ``workers`` caps the threads (fast path) or processes (fallback); the result does not
     depend on it. ``progress(done, total)`` is called as trials finish.
+
+    ``return_blocks`` (``S + 1`` increasing row numbers, ``0`` first and ``n_bars - 1`` last)
+    cuts the rows of ``returns[1:]`` into blocks ``[starts[b], starts[b + 1])``; given, the
+    result carries each trial's return moments and per-block sums and sums of squares
+    (``kernels/sweep_stats_nb.py`` says exactly how they are added up).
+
+    ``keep_returns=False`` leaves ``returns`` out of the result (the metrics and statistics
+    are the same): what the overfitting diagnostics need is in the statistics, and a chosen
+    trial's returns are one more backtest away.
     """
     k = len(params_list)
     if k == 0:
@@ -178,29 +201,49 @@ def run_sweep(
         raise ValueError(f"a sweep needs at least 2 bars to measure returns, got {bars.n_bars}")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    starts = None if return_blocks is None else checked_blocks(return_blocks, bars.n_bars)
     blocker = fast_path_blocker(config, specs)
     if blocker is None:
-        returns, metrics = run_fused(
+        returns, metrics, stats = run_fused(
             bars, specs=specs, strategy=strategy, params_list=params_list, config=config,
-            workers=workers, progress=progress,
+            workers=workers, progress=progress, return_blocks=starts, keep_returns=keep_returns,
         )  # fmt: skip
     else:
-        returns, metrics = run_general(
+        returns, metrics, stats = run_general(
             bars, specs=specs, strategy=strategy, params_list=params_list, config=config,
             workers=workers, progress=progress, contracts=contracts, fx=fx,
+            return_blocks=starts,
         )  # fmt: skip
     years = years_between(np.asarray(bars.ts, dtype=np.int64))
     figures = {name: np.ascontiguousarray(metrics[:, _COLUMNS[name]]) for name in METRIC_NAMES}
     return SweepResult(
         params=tuple(params_list),
         ts=np.asarray(bars.ts, dtype=np.int64),
-        returns=returns.T,
+        returns=returns.T if keep_returns else None,
         equity_end=np.ascontiguousarray(metrics[:, smt.EQUITY_END]),
         n_trades=metrics[:, smt.N_TRADES].astype(np.int64),
         periods_per_year=(bars.n_bars - 1) / years,
         fast_path=blocker is None,
+        return_moments=None if starts is None else stats.moments,
+        block_sums=None if starts is None else stats.sums,
+        block_squares=None if starts is None else stats.squares,
         **figures,
     )
+
+
+def checked_blocks(return_blocks: I64, n_bars: int) -> I64:
+    """``return_blocks`` as int64 after checking they cut ``returns[1:]`` into blocks."""
+    starts = np.ascontiguousarray(return_blocks, dtype=np.int64)
+    if starts.ndim != 1 or starts.shape[0] < 2:
+        raise ValueError("return_blocks must be 1-D with at least 2 boundaries (1 block)")
+    if starts[0] != 0 or starts[-1] != n_bars - 1:
+        raise ValueError(
+            f"return_blocks must run from 0 to n_bars - 1 = {n_bars - 1}, "
+            f"got {starts[0]} .. {starts[-1]}"
+        )
+    if np.any(np.diff(starts) < 0):
+        raise ValueError("return_blocks must be increasing")
+    return starts
 
 
 @contextmanager
@@ -215,7 +258,7 @@ def _threads(workers: int | None) -> Iterator[None]:
     if workers is not None:
         most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
         numba.set_num_threads(min(workers, most))
-    numba.set_parallel_chunksize(_TRIALS_PER_TASK)
+    numba.set_parallel_chunksize(_TASKS_PER_CHUNK)
     try:
         yield
     finally:
@@ -271,12 +314,18 @@ def run_fused(
     config: SimulationConfig,
     workers: int | None,
     progress: Progress | None,
-) -> tuple[F64, F64]:
-    """Every trial through the fused kernel: returns ``(k, n)`` and metrics ``(k, N_METRICS)``."""
+    return_blocks: I64 | None = None,
+    keep_returns: bool = True,
+) -> tuple[F64, F64, snb.Blocks]:
+    """Every trial through the fused kernel: returns ``(k, n)`` (``(0, n)`` when not kept:
+    each trial's row then lives in its task's scratch), metrics ``(k, N_METRICS)`` and the
+    return statistics (``(k, 0)`` arrays without ``return_blocks``, checked)."""
     data, mk, par, sizing = _kernel_inputs(bars, specs, config)
     k, n, m = len(params_list), bars.n_bars, bars.n_markets
-    returns = np.empty((k, n))
+    returns = np.empty((k if keep_returns else 0, n))
     metrics = np.empty((k, smt.N_METRICS))
+    blocks = snb.new_blocks(k, return_blocks)
+    plans = smt.trial_plans_nb(n)
     plan = (
         strategy.batch_plan(bars, params_list, sizing)
         if isinstance(strategy, MACrossover)
@@ -288,18 +337,21 @@ def run_fused(
             hi = min(lo + chunk, k)
             if plan is not None:
                 snb.sweep_crossover_nb(
-                    data, mk, par, plan.averages, plan.sizes, plan.trials[lo:hi],
-                    returns[lo:hi], metrics[lo:hi],
+                    data, mk, par, plans, plan.averages, plan.sizes, plan.trials[lo:hi],
+                    returns[lo:hi], metrics[lo:hi], snb.blocks_slice(blocks, lo, hi),
                 )  # fmt: skip
             else:
                 targets = np.empty((hi - lo, n, m))
                 for i in range(lo, hi):
                     raw = strategy_targets(strategy, bars, params_list[i], sizing)
                     targets[i - lo] = _checked_targets(raw, bars, i)
-                snb.sweep_targets_nb(data, mk, par, targets, returns[lo:hi], metrics[lo:hi])
+                snb.sweep_targets_nb(
+                    data, mk, par, plans, targets, returns[lo:hi], metrics[lo:hi],
+                    snb.blocks_slice(blocks, lo, hi),
+                )  # fmt: skip
             if progress is not None:
                 progress(hi, k)
-    return returns, metrics
+    return returns, metrics, blocks
 
 
 class _Trial:
@@ -356,11 +408,14 @@ def run_general(
     progress: Progress | None,
     contracts: ContractPanel | None,
     fx: Mapping[str, F64] | None,
-) -> tuple[F64, F64]:
-    """Every trial through ``run_backtest``; a spawned process pool when ``workers > 1``."""
+    return_blocks: I64 | None = None,
+) -> tuple[F64, F64, snb.Blocks]:
+    """Every trial through ``run_backtest``; a spawned process pool when ``workers > 1``.
+    Returns as :func:`run_fused`; the return statistics are taken from each trial's row."""
     k = len(params_list)
     returns = np.empty((k, bars.n_bars))
     metrics = np.empty((k, smt.N_METRICS))
+    blocks = snb.new_blocks(k, return_blocks)
     trial = _Trial(bars, specs=specs, strategy=strategy, config=config, contracts=contracts, fx=fx)
     if workers is None or workers == 1:
         outcomes: Iterator[tuple[F64, F64]] = map(trial, params_list)
@@ -368,7 +423,8 @@ def run_general(
             returns[i], metrics[i] = row, values
             if progress is not None:
                 progress(i + 1, k)
-        return returns, metrics
+        sst.rows_stats_nb(returns, blocks.starts, blocks.moments, blocks.sums, blocks.squares)
+        return returns, metrics, blocks
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -380,4 +436,5 @@ def run_general(
             returns[i], metrics[i] = row, values
             if progress is not None:
                 progress(i + 1, k)
-    return returns, metrics
+    sst.rows_stats_nb(returns, blocks.starts, blocks.moments, blocks.sums, blocks.squares)
+    return returns, metrics, blocks

@@ -39,98 +39,22 @@ import numpy.typing as npt
 
 from contango.research.overfitting_nb import (
     NO_DISPERSION,
-    block_stats_nb,
-    column_moments_nb,
-    column_stats_nb,
     cscv_nb,
+    cscv_two_groups_nb,
     subset_sums_nb,
 )
+from contango.research.return_stats import (
+    ReturnStatistics,
+    block_starts,
+    by_column,
+    sharpe_per_bar,
+)
+from contango.research.return_stats_nb import block_stats_nb, column_stats_nb
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
-
-
-def sharpe_per_bar(returns: F64) -> F64:
-    """Mean over standard deviation (ddof=1) of each column's finite returns; NaN when flat,
-    including constant returns, whose deviations from their rounded mean are noise that would
-    otherwise give a Sharpe ratio of ~1e15 (``NO_DISPERSION``). Compiled; the figures equal
-    :func:`sharpe_per_bar_reference`'s to rounding (``column_moments_nb``)."""
-    r = np.asarray(returns, dtype=np.float64)
-    r = r[:, None] if r.ndim == 1 else r
-    if _by_column(r):
-        whole = np.array([0, r.shape[0]], dtype=np.int64)
-        count, mean, deviations, squares, _, _ = column_stats_nb(r, whole)
-    else:
-        count, mean, deviations, squares = column_moments_nb(r)
-    return _sharpe_of_moments(count, mean, deviations, squares)
-
-
-def _by_column(returns: F64) -> bool:
-    """Whether to read ``returns`` column by column (each column contiguous, as in a sweep's
-    Fortran-ordered returns and their slices): the row-wise kernels would stride across every
-    column on each row. Same figures either way."""
-    return returns.strides[0] == returns.itemsize and not returns.flags.c_contiguous
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReturnStatistics:
-    """What the diagnostics of a sweep read from its ``T x N`` returns, gathered in one pass:
-    each trial's per-bar Sharpe ratio and the per-block sums PBO's CSCV is built from."""
-
-    sharpe_per_bar: F64  # (N,) as :func:`sharpe_per_bar`
-    block_sums: F64  # (S, N) non-finite returns as 0
-    block_squares: F64  # (S, N)
-    block_sizes: I64  # (S,) bars per block, as ``np.array_split`` cuts ``T``
-
-
-def _block_starts(n_bars: int, n_blocks: int) -> tuple[I64, I64]:
-    """Sizes and start rows of ``n_blocks`` consecutive blocks as equal as ``n_bars`` allows
-    (sizes differ by at most one bar, the longer first, as ``np.array_split``)."""
-    sizes = np.array([b.size for b in np.array_split(np.arange(n_bars), n_blocks)])
-    return sizes.astype(np.int64), np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
-
-def return_statistics(returns: F64, n_blocks: int) -> ReturnStatistics:
-    """:func:`sharpe_per_bar` and the block sums of ``n_blocks`` blocks of ``returns`` (``T x
-    N``), equal bit for bit to those computed apart, in one read of the matrix."""
-    r = np.asarray(returns, dtype=np.float64)
-    if r.ndim != 2 or n_blocks < 1 or r.shape[0] < n_blocks:
-        raise ValueError(f"cannot cut returns of shape {r.shape} into {n_blocks} blocks")
-    sizes, starts = _block_starts(r.shape[0], n_blocks)
-    if _by_column(r):
-        count, mean, deviations, squares, sums, block_squares = column_stats_nb(r, starts)
-    else:
-        count, mean, deviations, squares = column_moments_nb(r)
-        sums, block_squares = block_stats_nb(r, starts)
-    return ReturnStatistics(
-        sharpe_per_bar=_sharpe_of_moments(count, mean, deviations, squares),
-        block_sums=sums,
-        block_squares=block_squares,
-        block_sizes=sizes,
-    )
-
-
-def sharpe_per_bar_reference(returns: F64) -> F64:
-    """The NumPy twin of :func:`sharpe_per_bar`."""
-    r = np.asarray(returns, dtype=np.float64)
-    r = r[:, None] if r.ndim == 1 else r
-    finite = np.isfinite(r)
-    count = finite.sum(axis=0).astype(np.float64)
-    x = np.where(finite, r, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x.sum(axis=0) / count
-    deviations = (np.where(finite, x - mean, 0.0) ** 2).sum(axis=0)
-    return _sharpe_of_moments(count, mean, deviations, (x**2).sum(axis=0))
-
-
-def _sharpe_of_moments(count: F64, mean: F64, deviations: F64, squares: F64) -> F64:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = deviations / (count - 1)
-        flat = var <= NO_DISPERSION * squares / count
-        out: F64 = np.where((count >= 2) & ~flat, mean / np.sqrt(var), np.nan)
-    return out
 
 
 def moments(returns: F64) -> tuple[float, float]:
@@ -290,11 +214,17 @@ def _in_sample_blocks(n_blocks: int) -> npt.NDArray[np.bool_]:
 
 
 class _CscvPlan(NamedTuple):
-    """The combinations of a CSCV over ``S`` blocks, as the kernel takes them."""
+    """The combinations of a CSCV over ``S`` blocks, as the kernels take them."""
 
     chosen: npt.NDArray[np.bool_]  # C x S: in-sample blocks
     is_codes: I64  # C x groups: the in-sample subset of each group of blocks
     pairs: I64  # (C / 2) x 2: each combination with its complement
+    couples: I64  # two groups only: rows of pairs two by two (``cscv_two_groups_nb``)
+    tasks: I64  # two groups only: couples per parallel task, as bounds
+
+
+_RUN = 8  # second-group subsets per run of couples sharing a first-group subset
+_COUPLES_PER_TASK = 8  # 400 tasks for 16 blocks
 
 
 @lru_cache(maxsize=8)
@@ -317,9 +247,37 @@ def _cscv_plan(n_blocks: int, group: int) -> _CscvPlan:
     partner = order[np.searchsorted(flat, complement, sorter=order)]
     first = np.flatnonzero(np.arange(partner.size) < partner)
     pairs = np.stack([first, partner[first]], axis=1).astype(np.int64)
-    for array in (chosen, is_codes, pairs):
+    couples = _couples(is_codes, pairs) if is_codes.shape[1] == 2 else np.empty((0, 4), np.int64)
+    tasks = np.unique(np.r_[np.arange(0, couples.shape[0], _COUPLES_PER_TASK), couples.shape[0]])
+    plan = _CscvPlan(chosen, is_codes, pairs, couples, tasks.astype(np.int64))
+    for array in plan:
         array.flags.writeable = False
-    return _CscvPlan(chosen=chosen, is_codes=is_codes, pairs=pairs)
+    return plan
+
+
+def _couples(is_codes: I64, pairs: I64) -> I64:
+    """``pairs`` (two groups) two by two, ``(a, b, a', b')``, where combinations ``a`` and ``a'``
+    have the same first-group subset, hence so do their complements ``b`` and ``b'``: one loop
+    keys both (three table rows read per trial and half, not four). Ordered by runs of
+    ``_RUN`` second-group subsets, then by first-group subset: consecutive couples share
+    rows of the tables, read while still in the cache. A pair left alone is repeated."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    swap = is_codes[b, 0] < is_codes[a, 0]  # either member could lead: the smaller code does
+    a, b = np.where(swap, b, a), np.where(swap, a, b)
+    lead, tail = is_codes[a, 0], is_codes[a, 1]
+    sizes = np.bitwise_count(np.arange(tail.max() + 1))
+    rank = np.zeros(sizes.size, dtype=np.int64)  # of a subset among those of its size
+    for size in np.unique(sizes):
+        rank[sizes == size] = np.arange(np.count_nonzero(sizes == size))
+    run = rank[tail] // _RUN
+    order = np.lexsort((tail, lead, run, np.bitwise_count(lead)))
+    a, b, key = a[order], b[order], (lead * (run.max() + 1) + run)[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # of runs sharing a lead
+    lengths = np.diff(np.r_[starts, key.size])
+    offset = np.arange(key.size) - np.repeat(starts, lengths)
+    first = np.flatnonzero(offset % 2 == 0)
+    second = np.where(offset[first] + 1 < np.repeat(lengths, lengths)[first], first + 1, first)
+    return np.stack([a[first], b[first], a[second], b[second]], axis=1).astype(np.int64)
 
 
 def _overfit_probability(
@@ -349,8 +307,8 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
     A half with constant returns has no Sharpe ratio (it ranks lowest), as a flat one.
     """
     r = _checked_returns(returns, n_blocks)
-    sizes, starts = _block_starts(r.shape[0], n_blocks)
-    if _by_column(r):
+    sizes, starts = block_starts(r.shape[0], n_blocks)
+    if by_column(r):
         *_, sums, squares = column_stats_nb(r, starts)
     else:
         sums, squares = block_stats_nb(r, starts)
@@ -378,14 +336,14 @@ def _cscv_of_blocks(sums: F64, squares: F64, sizes: I64) -> OverfitProbability:
     group = 8 if n_trials <= 4_096 else 4
     plan = _cscv_plan(n_blocks, group)
     bars = sizes.astype(np.float64)
-    _, rank, best_oos = cscv_nb(
-        subset_sums_nb(sums, group),
-        subset_sums_nb(squares, group),
-        plan.is_codes,
-        plan.chosen @ bars,
-        ~plan.chosen @ bars,
-        plan.pairs,
-    )
+    tables = (subset_sums_nb(sums, group), subset_sums_nb(squares, group))
+    is_bars, oos_bars = plan.chosen @ bars, ~plan.chosen @ bars
+    if plan.is_codes.shape[1] == 2:
+        _, rank, best_oos = cscv_two_groups_nb(
+            *tables, plan.is_codes, is_bars, oos_bars, plan.couples, plan.tasks
+        )
+    else:
+        _, rank, best_oos = cscv_nb(*tables, plan.is_codes, is_bars, oos_bars, plan.pairs)
     return _overfit_probability(rank, best_oos, n_blocks, n_trials)
 
 

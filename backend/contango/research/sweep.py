@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -27,6 +27,7 @@ from contango.engine.batch import Progress, SweepResult, run_sweep
 from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.strategy import VectorStrategy
 from contango.research.config import LOWER_IS_BETTER, OBJECTIVES, GridRange, SweepConfig, Uniform
+from contango.research.param_columns import dump_columns
 from contango.research.trials import canonical_texts
 
 F64 = npt.NDArray[np.float64]
@@ -42,6 +43,9 @@ class ParamSets:
     # canonical JSON text (the duplicate check and the trial id both use the text).
     values: tuple[dict[str, Any], ...] = ()
     texts: tuple[str, ...] = ()
+    # Per set, ``json.dumps`` of its ``values`` as the registry's file holds it; empty when
+    # the sets were dumped one by one (the registry then encodes ``values`` itself).
+    value_texts: tuple[str, ...] = ()
 
 
 def grid_values(grid: list[Any] | GridRange) -> list[Any]:
@@ -73,7 +77,10 @@ def build_param_sets(
 ) -> ParamSets:
     """Every parameter set of ``sweep`` over the fixed ``base`` values, validated by the
     strategy's ``params_model``. Draws come from ``rng`` in a fixed order (grid point by grid
-    point, parameter by parameter as listed), so a seed gives the same sets every time."""
+    point, parameter by parameter as listed), so a seed gives the same sets every time.
+
+    Each set is validated on its own; the dumps and texts of the valid ones are then built
+    column by column (:func:`dump_columns`), or one set at a time where that is not exact."""
     unknown = sorted(set(sweep.params) - set(params_model.model_fields))
     if unknown:
         raise ValueError(
@@ -82,33 +89,75 @@ def build_param_sets(
         )
     grid = {k: grid_values(v.grid) for k, v in sweep.params.items() if v.grid is not None}
     randoms = {k: v.random for k, v in sweep.params.items() if v.random is not None}
-    points = [dict(zip(grid, combo, strict=True)) for combo in itertools.product(*grid.values())]
-    draws = sweep.samples or 1
-    if len(points) * draws > sweep.max_trials:
+    n_sets = math.prod(len(values) for values in grid.values()) * (sweep.samples or 1)
+    if n_sets > sweep.max_trials:
         raise ValueError(
-            f"the sweep has {len(points) * draws:,} parameter sets, more than max_trials "
+            f"the sweep has {n_sets:,} parameter sets, more than max_trials "
             f"({sweep.max_trials:,}); narrow it or raise max_trials"
         )
-    valid: list[tuple[BaseModel, dict[str, Any]]] = []
+    models, rejected = _validate(
+        params_model, base=dict(base), grid=grid, randoms=randoms, sweep=sweep, rng=rng
+    )
+    dumped = dump_columns(params_model, models, set(sweep.params))
+    if dumped is None:
+        values = [model.model_dump(mode="json") for model in models]
+        dumped = (values, canonical_texts(values), [])
+    return _distinct(models, rejected, *dumped)
+
+
+def _validate(
+    params_model: type[BaseModel],
+    *,
+    base: dict[str, Any],
+    grid: dict[str, list[Any]],
+    randoms: dict[str, Any],
+    sweep: SweepConfig,
+    rng: np.random.Generator,
+) -> tuple[list[BaseModel], list[str]]:
+    """The model of each set the model accepts, in sweep order, and why it refused the rest."""
+    validate: Callable[[dict[str, Any]], BaseModel] = params_model.model_validate
+    if getattr(validate, "__func__", None) is getattr(BaseModel.model_validate, "__func__", 0):
+        # What model_validate calls, without its per-call keyword checks: a sweep's sets
+        # are thousands of small validations.
+        validate = params_model.__pydantic_validator__.validate_python
+    names = list(grid)
+    draws = range(sweep.samples or 1)
+    models: list[BaseModel] = []
     rejected: list[str] = []
-    for point in points:
-        for _ in range(draws):
-            values = {**base, **point, **{k: _draw(s, rng) for k, s in randoms.items()}}
+    for combo in itertools.product(*grid.values()):
+        for _ in draws:
+            values = base.copy()  # as {**base, **point, **draws}: keys in that order
+            values.update(zip(names, combo, strict=True))
+            if randoms:
+                values.update([(k, _draw(s, rng)) for k, s in randoms.items()])
             try:
-                model = params_model.model_validate(values)
+                models.append(validate(values))
             except ValidationError as exc:
-                first = exc.errors()[0]
-                rejected.append(f"{_short(values, sweep)}: {first['msg']}")
-                continue
-            valid.append((model, model.model_dump(mode="json")))
-    kept: dict[str, tuple[BaseModel, dict[str, Any]]] = {}
-    for text, pair in zip(canonical_texts([d for _, d in valid]), valid, strict=True):
-        kept.setdefault(text, pair)  # a duplicate set runs once, where it first came
+                rejected.append(f"{_short(values, sweep)}: {exc.errors()[0]['msg']}")
+    return models, rejected
+
+
+def _distinct(
+    models: list[BaseModel],
+    rejected: list[str],
+    values: list[dict[str, Any]],
+    texts: list[str],
+    value_texts: list[str],
+) -> ParamSets:
+    """The sets with a duplicate (same canonical text) run once, where it first came."""
+    first = dict(zip(reversed(texts), range(len(texts) - 1, -1, -1), strict=True))  # text -> 1st
+    if len(first) < len(texts):
+        keep = sorted(first.values())
+        models = [models[i] for i in keep]
+        values = [values[i] for i in keep]
+        texts = [texts[i] for i in keep]
+        value_texts = [value_texts[i] for i in keep] if value_texts else []
     return ParamSets(
-        params=tuple(model for model, _ in kept.values()),
+        params=tuple(models),
         rejected=tuple(rejected),
-        values=tuple(dumped for _, dumped in kept.values()),
-        texts=tuple(kept),
+        values=tuple(values),
+        texts=tuple(texts),
+        value_texts=tuple(value_texts),
     )
 
 
@@ -158,8 +207,11 @@ def run_chunk(
     progress: Progress | None = None,
     contracts: ContractPanel | None = None,
     fx: Mapping[str, F64] | None = None,
+    return_blocks: npt.NDArray[np.int64] | None = None,
+    keep_returns: bool = True,
 ) -> ChunkResult:
-    """Run one chunk: depends on nothing but its own inputs."""
+    """Run one chunk: depends on nothing but its own inputs (``return_blocks`` and
+    ``keep_returns``: see :func:`~contango.engine.batch.run_sweep`)."""
     result = run_sweep(
         bars,
         specs,
@@ -170,13 +222,18 @@ def run_chunk(
         progress=progress,
         contracts=contracts,
         fx=fx,
+        return_blocks=return_blocks,
+        keep_returns=keep_returns,
     )
     return ChunkResult(index=chunk.index, start=chunk.start, result=result)
 
 
 def merge_chunks(chunks: Sequence[ChunkResult]) -> SweepResult:
     """One sweep result from its chunks, in any order given: sorted by chunk index, checked to
-    cover the sweep without gap or overlap, trials concatenated in sweep order."""
+    cover the sweep without gap or overlap, trials concatenated in sweep order.
+
+    Per-trial arrays are stacked along their first axis (trials); an optional one (``None``
+    when not asked for) is kept only when every chunk has it, else the merged one is None."""
     if not chunks:
         raise ValueError("no chunks to merge")
     ordered = sorted(chunks, key=lambda c: c.index)
@@ -189,23 +246,30 @@ def merge_chunks(chunks: Sequence[ChunkResult]) -> SweepResult:
             )
         expected += c.result.n_trials
     first = ordered[0].result
+    if len(ordered) == 1:
+        return first  # the whole sweep: nothing to stack (its returns are 30 MB for 1,590 sets)
     for c in ordered[1:]:
         if not np.array_equal(c.result.ts, first.ts):
             raise ValueError(f"chunk {c.index} ran on other bars than chunk {ordered[0].index}")
-    values: dict[str, Any] = {}
-    for f in fields(SweepResult):
-        parts = [getattr(c.result, f.name) for c in ordered]
-        if f.name == "params":
-            values[f.name] = tuple(p for part in parts for p in part)
-        elif f.name == "returns":
-            values[f.name] = np.asfortranarray(np.concatenate(parts, axis=1))
-        elif f.name in ("ts", "periods_per_year"):
-            values[f.name] = parts[0]
-        elif f.name == "fast_path":
-            values[f.name] = all(parts)
-        else:
-            values[f.name] = np.concatenate(parts)
-    return SweepResult(**values)
+    values = {
+        f.name: _merged(f.name, [getattr(c.result, f.name) for c in ordered]) for f in fields(first)
+    }
+    return type(first)(**values)
+
+
+def _merged(name: str, parts: list[Any]) -> Any:
+    """One field of the merged result from its chunks' values, in sweep order."""
+    if name == "params":
+        return tuple(p for part in parts for p in part)
+    if name in ("ts", "periods_per_year"):
+        return parts[0]
+    if name == "fast_path":
+        return all(parts)
+    if any(part is None for part in parts):  # not gathered (or kept) by every chunk
+        return None
+    if name == "returns":
+        return np.asfortranarray(np.concatenate(parts, axis=1))
+    return np.concatenate(parts, axis=0)
 
 
 def run_chunked_sweep(
@@ -220,6 +284,8 @@ def run_chunked_sweep(
     progress: Progress | None = None,
     contracts: ContractPanel | None = None,
     fx: Mapping[str, F64] | None = None,
+    return_blocks: npt.NDArray[np.int64] | None = None,
+    keep_returns: bool = True,
 ) -> SweepResult:
     """Plan, run every chunk here, merge: the local twin of a distributed sweep."""
     total = len(params_list)
@@ -241,6 +307,8 @@ def run_chunked_sweep(
                 progress=step,
                 contracts=contracts,
                 fx=fx,
+                return_blocks=return_blocks,
+                keep_returns=keep_returns,
             )
         )
     return merge_chunks(done)

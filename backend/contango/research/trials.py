@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from functools import cached_property
+from operator import attrgetter
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +43,20 @@ def canonical_json(payload: Any) -> str:
 
 
 _canonical = canonical_json
+
+# ``json.dumps`` with its defaults, as the log's file is written: to write a part of the file
+# (one parameter set's object) exactly as dumping the whole log would.
+_FILE_ENCODER = json.JSONEncoder()
+
+
+def canonical_item(name: str, value: Any) -> str:
+    """``"name":value`` as :func:`canonical_json` writes it in a flat object."""
+    return _ENCODER.encode(name) + ":" + _ENCODER.encode(value)
+
+
+def file_item(name: str, value: Any) -> str:
+    """``"name": value`` as ``json.dumps`` writes it in an object (the log's file)."""
+    return _FILE_ENCODER.encode(name) + ": " + _FILE_ENCODER.encode(value)
 
 
 def canonical_texts(payloads: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -143,7 +159,16 @@ def trial_ids_of_texts(texts: Iterable[str], context: Mapping[str, Any]) -> list
     """:func:`trial_ids` of parameter sets given as their :func:`canonical_json` texts (a
     sweep has them already: they are how it finds duplicate sets)."""
     head = '{"context":' + canonical_json(dict(context)) + ',"params":'
-    return [hashlib.sha256((head + text + "}").encode("utf-8")).hexdigest() for text in texts]
+    # The context is most of the hashed text: hash it once and resume from a copy per trial.
+    resume = hashlib.sha256(head.encode("utf-8")).copy
+    ids: list[str] = []
+    add = ids.append
+    for text in texts:
+        digest = resume()
+        digest.update(text.encode("utf-8"))
+        digest.update(b"}")
+        add(digest.hexdigest())
+    return ids
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,56 +185,161 @@ class TrialRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TrialColumns(Sequence[TrialRecord]):
+    """Trials as one tuple per field of :class:`TrialRecord` (trial ``i`` is entry ``i`` of
+    each): what a sweep records and what a log holds. Thousands of trials are then seven
+    tuples to join, check and write, not thousands of objects to build and take apart
+    again; indexing or iterating still gives :class:`TrialRecord` objects."""
+
+    trial_id: tuple[str, ...] = ()
+    params: tuple[dict[str, Any], ...] = ()
+    sharpe: tuple[float, ...] = ()  # annualised
+    sharpe_per_bar: tuple[float, ...] = ()
+    n_obs: tuple[int, ...] = ()
+    sweep_id: tuple[str, ...] = ()
+    recorded_at: tuple[str, ...] = ()
+    # ``json.dumps`` of each of ``params`` when known (a sweep's parameter sets come with
+    # theirs), so writing the log does not encode them again; not part of the trials.
+    params_json: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        sizes = {len(getattr(self, name)) for name in _FIELDS}
+        if self.params_json is not None:
+            sizes.add(len(self.params_json))
+        if len(sizes) > 1:
+            raise ValueError(f"trial columns of different lengths {sorted(sizes)}")
+
+    @classmethod
+    def of_records(cls, records: Iterable[TrialRecord]) -> TrialColumns:
+        """The columns of ``records``, in order."""
+        rows = tuple(records)
+        return cls(**{name: tuple(map(attrgetter(name), rows)) for name in _FIELDS})
+
+    def __len__(self) -> int:
+        return len(self.trial_id)
+
+    @overload
+    def __getitem__(self, index: int) -> TrialRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> TrialColumns: ...
+
+    def __getitem__(self, index: int | slice) -> TrialRecord | TrialColumns:
+        if isinstance(index, slice):
+            return self.take(range(len(self))[index])
+        return TrialRecord(**{name: getattr(self, name)[index] for name in _FIELDS})
+
+    def __iter__(self) -> Iterator[TrialRecord]:
+        columns = (getattr(self, name) for name in _FIELDS)
+        for identity, params, sharpe, per_bar, n_obs, sweep, at in zip(*columns, strict=True):
+            yield TrialRecord(
+                trial_id=identity,
+                params=params,
+                sharpe=sharpe,
+                sharpe_per_bar=per_bar,
+                n_obs=n_obs,
+                sweep_id=sweep,
+                recorded_at=at,
+            )
+
+    def take(self, rows: Sequence[int]) -> TrialColumns:
+        """The trials at ``rows``, in that order."""
+        texts = self.params_json
+        return TrialColumns(
+            **{name: tuple(getattr(self, name)[i] for i in rows) for name in _FIELDS},
+            params_json=None if texts is None else tuple(texts[i] for i in rows),
+        )
+
+    def joined(self, later: TrialColumns) -> TrialColumns:
+        """These trials, then ``later``'s."""
+        texts = [() if not c.trial_id else c.params_json for c in (self, later)]
+        return TrialColumns(
+            **{name: getattr(self, name) + getattr(later, name) for name in _FIELDS},
+            params_json=None if texts[0] is None or texts[1] is None else texts[0] + texts[1],
+        )
+
+
+@dataclass(frozen=True, kw_only=True, init=False)
 class TrialLog:
     """Every distinct trial recorded under one key, in recording order."""
 
     key: TrialKey
-    records: tuple[TrialRecord, ...] = field(default=())
+    trials: TrialColumns
+
+    def __init__(
+        self,
+        *,
+        key: TrialKey,
+        trials: TrialColumns | None = None,
+        records: Iterable[TrialRecord] | None = None,
+    ) -> None:
+        """A log of ``trials``, or of ``records`` (one object per trial)."""
+        if trials is not None and records is not None:
+            raise TypeError("give the trials as columns or as records, not both")
+        columns = trials if trials is not None else TrialColumns.of_records(records or ())
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "trials", columns)
+
+    @cached_property
+    def records(self) -> tuple[TrialRecord, ...]:
+        """One :class:`TrialRecord` per trial (built when first asked for)."""
+        return tuple(self.trials)
 
     @property
     def n_trials(self) -> int:
         """The number of distinct trials: the ``N`` of the Deflated Sharpe Ratio."""
-        return len(self.records)
+        return len(self.trials)
 
     def sharpes_per_bar(self) -> F64:
         """Every trial's per-bar Sharpe (NaN for a trial whose returns had no dispersion)."""
-        return np.array([r.sharpe_per_bar for r in self.records], dtype=np.float64)
+        return np.array(self.trials.sharpe_per_bar, dtype=np.float64)
 
     def with_trials(self, new: Iterable[TrialRecord]) -> TrialLog:
-        """The log with ``new`` added; trials already recorded (same id) are kept once."""
-        seen = {r.trial_id for r in self.records}
-        added: list[TrialRecord] = []
-        for record in new:
-            if record.trial_id not in seen:
-                seen.add(record.trial_id)
-                added.append(record)
-        if not added:
+        """The log with ``new`` (records, or :class:`TrialColumns`) added; trials already
+        recorded (same id) are kept once."""
+        batch = new if isinstance(new, TrialColumns) else TrialColumns.of_records(new)
+        seen = set(self.trials.trial_id)
+        before = len(seen)
+        seen.update(batch.trial_id)
+        if len(seen) == before:
             return self
-        return TrialLog(key=self.key, records=self.records + tuple(added))
+        if len(seen) - before < len(batch):  # some recorded already, or twice in ``new``
+            seen = set(self.trials.trial_id)
+            rows = []
+            for row, identity in enumerate(batch.trial_id):
+                if identity not in seen:
+                    seen.add(identity)
+                    rows.append(row)
+            batch = batch.take(rows)
+        return TrialLog(key=self.key, trials=self.trials.joined(batch))
 
     def to_json(self) -> str:
-        """The log as JSON text, one list per field (NaN Sharpe ratios as null).
+        """The log as JSON text, one list per field (NaN Sharpe ratios as null): the text of
+        ``json.dumps({"format": ..., "key": ..., "trials": {field: [...], ...}})``.
 
         Columns rather than one object per trial: no field names repeated per trial, and
-        NumPy-free lists that the standard library's C encoder writes in a few milliseconds
-        for thousands of trials (an indented dump goes through its pure-Python encoder).
+        each column is one call of the standard library's C encoder (an indented dump goes
+        through its pure-Python encoder); the parameter sets' own texts are used when the
+        trials came with them, since encoding thousands of small objects is most of it.
         """
-        r = self.records
-        columns: dict[str, list[Any]] = {
-            "trial_id": [x.trial_id for x in r],
-            "params": [x.params for x in r],
-            "sharpe": [_finite(x.sharpe) for x in r],
-            "sharpe_per_bar": [_finite(x.sharpe_per_bar) for x in r],
-            "n_obs": [x.n_obs for x in r],
-            "sweep_id": [x.sweep_id for x in r],
-            "recorded_at": [x.recorded_at for x in r],
-        }
+        t = self.trials
         key = {
             "strategy": self.key.strategy,
             "markets": list(self.key.markets),
             "data_versions": [list(d) for d in self.key.data_versions],
         }
-        return json.dumps({"format": LOG_FORMAT, "key": key, "trials": columns})
+        params = _dumps(t.params) if t.params_json is None else f"[{', '.join(t.params_json)}]"
+        columns = {
+            "trial_id": _dumps_texts(t.trial_id),
+            "params": params,
+            "sharpe": _dumps(_finite_column(t.sharpe)),
+            "sharpe_per_bar": _dumps(_finite_column(t.sharpe_per_bar)),
+            "n_obs": _dumps(t.n_obs),
+            "sweep_id": _dumps_texts(t.sweep_id),
+            "recorded_at": _dumps_texts(t.recorded_at),
+        }
+        body = ", ".join(f"{_dumps(name)}: {text}" for name, text in columns.items())
+        return f'{{"format": {_dumps(LOG_FORMAT)}, "key": {_dumps(key)}, "trials": {{{body}}}}}'
 
     @classmethod
     def from_json(cls, text: str) -> TrialLog:
@@ -227,33 +357,54 @@ class TrialLog:
         c = payload.get("trials")
         if c is None:  # format 1: one object per trial
             c = {name: [r[name] for r in payload["records"]] for name in _FIELDS}
-        records = tuple(
-            TrialRecord(
-                trial_id=tid,
-                params=params,
-                sharpe=_nan(sharpe),
-                sharpe_per_bar=_nan(per_bar),
-                n_obs=n_obs,
-                sweep_id=sweep,
-                recorded_at=at,
-            )
-            for tid, params, sharpe, per_bar, n_obs, sweep, at in zip(
-                c["trial_id"],
-                c["params"],
-                c["sharpe"],
-                c["sharpe_per_bar"],
-                c["n_obs"],
-                c["sweep_id"],
-                c["recorded_at"],
-                strict=True,
-            )
+        trials = TrialColumns(
+            trial_id=tuple(c["trial_id"]),
+            params=tuple(c["params"]),
+            sharpe=_float_column(c["sharpe"]),
+            sharpe_per_bar=_float_column(c["sharpe_per_bar"]),
+            n_obs=tuple(c["n_obs"]),
+            sweep_id=tuple(c["sweep_id"]),
+            recorded_at=tuple(c["recorded_at"]),
         )
-        return cls(key=key, records=records)
+        return cls(key=key, trials=trials)
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
+_dumps = _FILE_ENCODER.encode
 
 
-def _nan(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
+def _dumps_texts(texts: tuple[str, ...]) -> str:
+    """``json.dumps`` of a list of strings; joined as they are when none needs escaping
+    (ids, dates: printable ASCII but quote and backslash, which the encoder copies)."""
+    try:
+        joined = '", "'.join(texts)
+        plain = not joined.encode("ascii").translate(None, _COPIED)
+    except (TypeError, UnicodeEncodeError):  # not all strings, or not all ASCII
+        plain = False
+    if texts and plain and joined.count('"') == 2 * len(texts) - 2:
+        return f'["{joined}"]'
+    return _dumps(texts)
+
+
+# What JSON's encoder copies into a string as it is (the rest it escapes), and the separator.
+_COPIED = bytes(c for c in range(32, 127) if chr(c) not in '"\\') + b'"'
+
+
+def all_finite(values: Sequence[float]) -> bool:
+    """Whether no value is NaN or infinite: one sum, since either makes the sum so too
+    (an overflowing sum of finite values is looked at value by value)."""
+    try:
+        if math.isfinite(sum(values)):
+            return True
+    except OverflowError:
+        pass
+    return all(map(math.isfinite, values))
+
+
+def _finite_column(values: tuple[float, ...]) -> Sequence[float | None]:
+    return values if all_finite(values) else [v if math.isfinite(v) else None for v in values]
+
+
+def _float_column(values: list[float | None]) -> tuple[float, ...]:
+    if set(map(type, values)) <= {float}:  # no null, no integer: nothing to convert
+        return tuple(values)  # type: ignore[arg-type]
+    return tuple(math.nan if v is None else float(v) for v in values)

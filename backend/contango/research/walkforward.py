@@ -40,7 +40,7 @@ from contango.engine.metrics import bar_returns, max_drawdown_fraction, sharpe_r
 from contango.engine.run import run_backtest
 from contango.engine.strategy import SizingContext, VectorStrategy
 from contango.research.lookahead import truncate_bars
-from contango.research.overfitting import sharpe_per_bar
+from contango.research.return_stats import sharpe_of_moments
 from contango.research.sweep import metric_values, rank_trials
 
 F64 = npt.NDArray[np.float64]
@@ -171,7 +171,7 @@ class WindowOutcome:
     # Every parameter set's in-sample figures (in ``params_list`` order): trials the choice
     # was made from, which the trial registry counts for the Deflated Sharpe Ratio.
     trial_sharpes: F64  # annualised, as the sweep's ``sharpe``
-    trial_sharpes_per_bar: F64  # as ``overfitting.sharpe_per_bar`` of the returns
+    trial_sharpes_per_bar: F64  # as ``return_stats.sharpe_per_bar`` of the returns
     trial_n_obs: int  # in-sample returns per trial
 
 
@@ -244,8 +244,12 @@ def run_walkforward(
             workers=workers,
             contracts=in_sample.contracts,
             fx=in_sample.fx,
+            return_blocks=np.array([0, in_sample.bars.n_bars - 1], dtype=np.int64),
+            keep_returns=False,  # the trials' Sharpe ratios come from the kernel's moments
         )
         best = int(rank_trials(sweep, objective)[0])
+        moments = sweep.return_moments
+        assert moments is not None  # asked for with return_blocks
         r = oos_returns(data, strategy=strategy, params=params_list[best], config=config, window=w)
         outcomes.append(
             WindowOutcome(
@@ -256,8 +260,10 @@ def run_walkforward(
                 oos_sharpe=sharpe_ratio(r, periods_per_year),
                 oos_return=float(np.prod(1.0 + _wiped_out_as_total_loss(r)) - 1.0),
                 trial_sharpes=sweep.sharpe,
-                trial_sharpes_per_bar=sharpe_per_bar(sweep.returns[1:]),
-                trial_n_obs=int(sweep.returns.shape[0] - 1),
+                trial_sharpes_per_bar=sharpe_of_moments(
+                    moments[:, 0], moments[:, 1], moments[:, 2], moments[:, 3]
+                ),
+                trial_n_obs=int(in_sample.bars.n_bars - 1),
             )
         )
         if progress is not None:

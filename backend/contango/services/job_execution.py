@@ -35,11 +35,10 @@ from contango.services.research import (
     SweepRun,
     param_sets,
     report_sweep,
-    run_config_walkforward,
     run_sweep_trials,
     write_sweep_report,
-    write_walkforward_report,
 )
+from contango.services.walkforward import run_config_walkforward, write_walkforward_report
 
 Progress = Callable[[float | None, str], None]
 F64 = npt.NDArray[np.float64]

@@ -208,11 +208,12 @@ class LeaseState:
 
 @dataclass(frozen=True)
 class Recovered:
-    """A job whose lease had expired: queued again, quarantined or cancelled."""
+    """A job a runner acted on: its lease had expired and it was queued again, quarantined or
+    cancelled; or its queue message was due to be sent again (``redispatched``)."""
 
     job_id: uuid.UUID
     kind: str
-    outcome: str  # requeued | quarantined | cancelled
+    outcome: str  # requeued | quarantined | cancelled | redispatched
 
 
 def _lease_end(lease_seconds: float) -> datetime:
@@ -385,6 +386,7 @@ async def recover_expired(
                 lease_owner=None,
                 lease_expires_at=None,
                 finished_at=now if final else None,
+                dispatched_at=None if final else now,  # the recoverer sends it right away
             )
         )
         if changed.rowcount == 1:  # type: ignore[attr-defined]
@@ -406,6 +408,7 @@ async def release(session: AsyncSession, owners: Sequence[str]) -> int:
             message="requeued after a shutdown",
             lease_owner=None,
             lease_expires_at=None,
+            dispatched_at=None,  # not sent: a Celery deployment's runners send it again
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
-"""Sweeps and walk-forward runs from a research configuration: parameter sets, the run, the
-trial registry, the diagnostics, and the files written.
+"""Sweeps from a research configuration: parameter sets, the run, the trial registry, the
+diagnostics, and the files written.
 
-The CLI (and later the API and the workers) call these; the computation itself is in
-``contango.research``.
+The CLI, the job runners and the sweep-chunk workers call these; walk-forward runs are in
+``contango.services.walkforward``; the computation itself is in ``contango.research``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from contango.engine.batch import Progress, SweepResult, fast_path_blocker
+from contango.engine.batch import Progress, SweepResult, fast_path_blocker, run_sweep
 from contango.engine.config import SimulationConfig
-from contango.engine.metrics import years_between
 from contango.engine.strategy import VectorStrategy
 from contango.engine.templates import get_template
 from contango.research.config import ResearchConfig
@@ -30,8 +29,12 @@ from contango.research.overfitting import (
     OverfitProbability,
     deflated_sharpe_of_returns,
     overfitting_of_statistics,
-    probability_of_backtest_overfitting,
+)
+from contango.research.return_stats import (
+    ReturnStatistics,
+    block_starts,
     return_statistics,
+    statistics_of_moments,
 )
 from contango.research.sweep import (
     ParamSets,
@@ -40,13 +43,7 @@ from contango.research.sweep import (
     rank_trials,
     run_chunked_sweep,
 )
-from contango.research.trials import TrialKey, TrialLog, TrialRecord, trial_ids_of_texts
-from contango.research.walkforward import (
-    MarketData,
-    WalkForwardResult,
-    plan_windows,
-    run_walkforward,
-)
+from contango.research.trials import TrialKey, TrialLog, trial_ids_of_texts
 from contango.services.backtest_data import LoadedData
 from contango.services.backtests import simulation_for
 from contango.services.trials import config_id, record_trials, trial_context, trial_records
@@ -73,13 +70,6 @@ class SweepReport:
 def simulation_of(config: ResearchConfig) -> SimulationConfig:
     """The simulation settings, in actual-contract mode when any market trades contracts."""
     return simulation_for(config.backtest)
-
-
-def market_data(loaded: LoadedData) -> MarketData:
-    """The loaded data as the research functions take it."""
-    return MarketData(
-        bars=loaded.bars, specs=loaded.specs, contracts=loaded.contracts, fx=loaded.fx or None
-    )
 
 
 def param_sets(config: ResearchConfig) -> tuple[VectorStrategy, ParamSets]:
@@ -115,12 +105,6 @@ def sweep_workers(config: ResearchConfig, loaded: LoadedData) -> int:
     return os.cpu_count() or 1
 
 
-def periods_per_year(loaded: LoadedData) -> float:
-    """Bars per calendar year of the loaded data (about 252 for daily futures bars)."""
-    years = years_between(loaded.bars.ts)
-    return (loaded.bars.n_bars - 1) / years if years > 0 else 252.0
-
-
 def _sweep_trial_ids(config: ResearchConfig, sets: ParamSets) -> list[str]:
     """The trial id of each of ``sets`` over the configured period; from the texts made when
     the sets were built."""
@@ -132,31 +116,61 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def sweep_diagnostics(
-    result: SweepResult, best: int, log: TrialLog, pbo_blocks: int
-) -> dict[str, Any]:
-    """DSR of the chosen trial against every trial in ``log``, and PBO of this sweep."""
-    pbo = (
-        probability_of_backtest_overfitting(result.returns[1:], pbo_blocks)
-        if _pbo_possible(result, pbo_blocks)
-        else None
+def _stat_blocks(pbo_blocks: int, n_trials: int, n_bars: int) -> int:
+    """Blocks of the returns (less row 0) the diagnostics read: PBO's when it can run (two
+    trials, two bars per block), else one (the per-bar Sharpe ratios only)."""
+    return pbo_blocks if n_trials >= 2 and n_bars - 1 >= 2 * pbo_blocks else 1
+
+
+def return_blocks(config: ResearchConfig, n_sets: int, n_bars: int) -> npt.NDArray[np.int64]:
+    """The block boundaries a sweep of ``n_sets`` parameter sets over ``n_bars`` bars asks its
+    kernel to gather return statistics over (``run_sweep``'s ``return_blocks``), so that its
+    diagnostics need not read the whole returns matrix again."""
+    _, starts = block_starts(n_bars - 1, _stat_blocks(config.sweep.pbo_blocks, n_sets, n_bars))
+    return starts
+
+
+def _statistics(result: SweepResult, blocks: int) -> ReturnStatistics:
+    """The return statistics of ``blocks`` blocks: those the sweep gathered, or (a result
+    without them, e.g. merged from chunks stored by an earlier version) one read of the
+    returns. The same numbers either way."""
+    sizes, _ = block_starts(result.ts.shape[0] - 1, blocks)
+    moments, sums, squares = result.return_moments, result.block_sums, result.block_squares
+    if moments is None or sums is None or squares is None or sums.shape[1] != blocks:
+        if result.returns is None:
+            raise ResearchError("the sweep kept neither its returns nor their statistics")
+        return return_statistics(result.returns[1:], blocks)
+    return statistics_of_moments(moments, sums, squares, sizes)
+
+
+def _trial_returns(config: ResearchConfig, loaded: LoadedData, run: SweepRun, trial: int) -> F64:
+    """Trial ``trial``'s bar returns (less row 0): from the sweep's matrix if it kept one,
+    else from running that trial again, which gives the very same numbers (a trial depends
+    on nothing but its own parameters: chunks rely on it too)."""
+    if run.result.returns is not None:
+        return run.result.returns[1:, trial]
+    again = run_sweep(
+        loaded.bars,
+        loaded.specs,
+        strategy=run.strategy,
+        params_list=[run.result.params[trial]],
+        config=simulation_of(config),
+        workers=1,
+        contracts=loaded.contracts,
+        fx=loaded.fx or None,
     )
-    return _diagnostics(result, best, log, pbo)
-
-
-def _pbo_possible(result: SweepResult, pbo_blocks: int) -> bool:
-    """PBO needs two trials and two bars per block (row 0 of the returns is left out)."""
-    return result.n_trials >= 2 and result.returns.shape[0] - 1 >= 2 * pbo_blocks
+    assert again.returns is not None  # kept by default
+    return again.returns[1:, 0]
 
 
 def _diagnostics(
-    result: SweepResult, best: int, log: TrialLog, pbo: OverfitProbability | None
+    result: SweepResult, best_returns: F64, log: TrialLog, pbo: OverfitProbability | None
 ) -> dict[str, Any]:
-    """The ``deflated_sharpe`` and ``pbo`` entries of :func:`sweep_diagnostics`."""
-    returns = result.returns[1:]  # row 0 is the first close against the capital
+    """The ``deflated_sharpe`` entry (the chosen trial, its bar returns ``best_returns``,
+    against every trial in ``log``) and the ``pbo`` entry of a sweep's diagnostics."""
     root_year = math.sqrt(result.periods_per_year)
     dsr = deflated_sharpe_of_returns(
-        returns[:, best], n_trials=max(log.n_trials, 1), trial_sharpes=log.sharpes_per_bar()
+        best_returns, n_trials=max(log.n_trials, 1), trial_sharpes=log.sharpes_per_bar()
     )
     out: dict[str, Any] = {
         "deflated_sharpe": {
@@ -224,11 +238,16 @@ class SweepRun:
 
 
 def run_sweep_trials(
-    config: ResearchConfig, loaded: LoadedData, *, progress: Progress | None = None
+    config: ResearchConfig,
+    loaded: LoadedData,
+    *,
+    progress: Progress | None = None,
+    keep_returns: bool = False,
 ) -> SweepRun:
-    """Every parameter set of the sweep, run in this process."""
+    """Every parameter set of the sweep, run in this process (``keep_returns``: see
+    :func:`run_config_sweep`)."""
     strategy, sets = param_sets(config)
-    return _run_sets(config, loaded, strategy, sets, progress)
+    return _run_sets(config, loaded, strategy, sets, progress, keep_returns=keep_returns)
 
 
 def _run_sets(
@@ -237,6 +256,8 @@ def _run_sets(
     strategy: VectorStrategy,
     sets: ParamSets,
     progress: Progress | None,
+    *,
+    keep_returns: bool,
 ) -> SweepRun:
     # One chunk: here every chunk would run in this process, one after the other, and each
     # would pay the per-run set-up again (indicators, inputs, threads) and the merge copy.
@@ -253,6 +274,8 @@ def _run_sets(
         progress=progress,
         contracts=loaded.contracts,
         fx=loaded.fx or None,
+        return_blocks=return_blocks(config, len(sets.params), loaded.bars.n_bars),
+        keep_returns=keep_returns,
     )
     return SweepRun(strategy=strategy, sets=sets, result=result)
 
@@ -282,19 +305,27 @@ def _report(
     ranking = rank_trials(result, objective)
     best = int(ranking[0])
     key = TrialKey.of(strategy.name, loaded.bars.markets, loaded.data_versions)
-    blocks = config.sweep.pbo_blocks if _pbo_possible(result, config.sweep.pbo_blocks) else 1
-    stats = return_statistics(result.returns[1:], blocks)  # one read of the returns
-    # The PBO kernel releases the interpreter: it runs in a thread while this one records
-    # the trials and checks for look-ahead (Python work), instead of one after the other.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pbo = pool.submit(overfitting_of_statistics, stats) if blocks > 1 else None
-        n_obs = int(result.returns.shape[0] - 1)
+    blocks = _stat_blocks(config.sweep.pbo_blocks, result.n_trials, result.ts.shape[0])
+    stats = _statistics(result, blocks)
+    n_obs = int(result.ts.shape[0] - 1)
+
+    def bookkeeping() -> tuple[TrialLog, dict[str, Any]]:
         records = trial_records(
             sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=config_id(config)
         )
         log = record_trials(key, records, registry_folder)
-        lookahead = lookahead_diagnostics(strategy, result.params[best], loaded, config)
-        diagnostics = _diagnostics(result, best, log, None if pbo is None else pbo.result())
+        return log, lookahead_diagnostics(strategy, result.params[best], loaded, config)
+
+    # The PBO kernel releases the interpreter, so the trials are recorded and the look-ahead
+    # checked (Python work) in a thread meanwhile. PBO runs here, not in that thread: the
+    # compiled kernels keep one team of threads per calling thread, and a new one per sweep
+    # would be started afresh each time.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        side = pool.submit(bookkeeping)
+        pbo = overfitting_of_statistics(stats) if blocks > 1 else None
+        best_returns = _trial_returns(config, loaded, run, best)
+        log, lookahead = side.result()
+    diagnostics = _diagnostics(result, best_returns, log, pbo)
     diagnostics["lookahead"] = lookahead
     diagnostics.update(
         objective=objective,
@@ -323,15 +354,19 @@ def run_config_sweep(
     *,
     progress: Progress | None = None,
     registry_folder: Path | None = None,
+    keep_returns: bool = False,
 ) -> SweepReport:
     """Run the sweep here, record its trials, and diagnose the choice of the best.
 
-    The sweep's kernels release the interpreter, so the trial ids (hashing, Python work) are
-    made in a thread meanwhile rather than after it."""
+    The report's ``result.returns`` (every trial's bar returns: 32 MB for 1,590 trials of ten
+    years of daily bars) is kept only when asked for; the ranked table, the diagnostics and
+    the registry do not need it, and a chosen trial's returns are one backtest away. The
+    sweep's kernels release the interpreter, so the trial ids (hashing, Python work) are made
+    in a thread meanwhile rather than after it."""
     strategy, sets = param_sets(config)
     with ThreadPoolExecutor(max_workers=1) as pool:
         ids = pool.submit(_sweep_trial_ids, config, sets)
-        run = _run_sets(config, loaded, strategy, sets, progress)
+        run = _run_sets(config, loaded, strategy, sets, progress, keep_returns=keep_returns)
         return _report(config, loaded, run, registry_folder, ids.result())
 
 
@@ -349,141 +384,4 @@ def write_sweep_report(report: SweepReport, folder: Path) -> list[Path]:
     pcsv.write_csv(table, paths[0])
     pq.write_table(table, paths[1])
     paths[2].write_text(json.dumps(report.diagnostics, indent=2) + "\n", encoding="utf-8")
-    return paths
-
-
-def run_config_walkforward(
-    config: ResearchConfig,
-    loaded: LoadedData,
-    *,
-    progress: Progress | None = None,
-    registry_folder: Path | None = None,
-) -> WalkForwardResult:
-    """Walk forward over the sweep's parameter sets as the ``walkforward:`` block says, and
-    record every in-sample trial in the trial registry: each window chose among them, so the
-    Deflated Sharpe Ratio of a later choice must count them."""
-    walk = config.walkforward
-    if walk is None:
-        raise ResearchError("the configuration has no walkforward: block")
-    strategy, sets = param_sets(config)
-    try:
-        windows = plan_windows(
-            loaded.bars.n_bars,
-            in_sample=walk.in_sample_bars,
-            out_of_sample=walk.out_of_sample_bars,
-            mode=walk.mode,
-            warmup=walk.warmup_bars,
-        )
-    except ValueError as exc:
-        raise ResearchError(f"walkforward: {exc}") from None
-    result = run_walkforward(
-        market_data(loaded),
-        strategy=strategy,
-        params_list=sets.params,
-        config=simulation_of(config),
-        windows=windows,
-        objective=walk.objective,
-        periods_per_year=periods_per_year(loaded),
-        workers=sweep_workers(config, loaded),
-        progress=progress,
-    )
-    key = TrialKey.of(strategy.name, loaded.bars.markets, loaded.data_versions)
-    record_trials(key, walkforward_records(config, sets, result, loaded.bars.ts), registry_folder)
-    return result
-
-
-def walkforward_records(
-    config: ResearchConfig, sets: ParamSets, result: WalkForwardResult, ts: npt.NDArray[np.int64]
-) -> list[TrialRecord]:
-    """The in-sample trials of every window: each parameter set over the window's in-sample
-    bars (its period, hence its trial id, is the window's first and last in-sample day)."""
-    sweep_id = config_id(config)
-    records: list[TrialRecord] = []
-    for o in result.outcomes:
-        w = o.window
-        context = trial_context(config, _day(ts[w.is_start]), _day(ts[w.is_end - 1]))
-        ids = trial_ids_of_texts(sets.texts, context)
-        records += trial_records(
-            sets,
-            ids,
-            o.trial_sharpes,
-            o.trial_sharpes_per_bar,
-            n_obs=o.trial_n_obs,
-            sweep_id=sweep_id,
-        )
-    return records
-
-
-def walkforward_tables(result: WalkForwardResult, ts: npt.NDArray[np.int64]) -> dict[str, Any]:
-    """The per-window table and the stitched OOS equity as pyarrow tables."""
-    import pyarrow as pa
-
-    rows: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "window",
-            "is_start",
-            "is_end",
-            "oos_start",
-            "oos_end",
-            "is_objective",
-            "oos_sharpe",
-            "oos_return",
-        )
-    }
-    chosen: list[dict[str, Any]] = []
-    for o in result.outcomes:
-        w = o.window
-        for name, value in (
-            ("window", w.index),
-            ("is_start", _day(ts[w.is_start])),
-            ("is_end", _day(ts[w.is_end - 1])),
-            ("oos_start", _day(ts[w.oos_start])),
-            ("oos_end", _day(ts[w.oos_end - 1])),
-            ("is_objective", o.is_objective),
-            ("oos_sharpe", o.oos_sharpe),
-            ("oos_return", o.oos_return),
-        ):
-            rows[name].append(value)
-        chosen.append(o.params.model_dump(mode="json"))
-    for name in chosen[0]:
-        rows[f"param_{name}"] = [c[name] for c in chosen]
-    first = result.outcomes[0].window.oos_start - 1  # the equity curve starts a bar early
-    stamps = np.concatenate([[ts[first]], result.ts])
-    equity = pa.table(
-        {
-            "ts": pa.array(stamps).cast(pa.timestamp("ns", tz="UTC")),
-            "equity": result.equity,
-        }
-    )
-    return {"windows": pa.table(rows), "oos_equity": equity}
-
-
-def _day(ns: np.int64) -> str:
-    return str(np.datetime64(int(ns), "ns").astype("datetime64[D]"))
-
-
-def write_walkforward_report(
-    result: WalkForwardResult, loaded: LoadedData, folder: Path
-) -> list[Path]:
-    """``windows.csv`` (chosen parameters per window), ``oos_equity.parquet`` and
-    ``walkforward.json`` (OOS figures and parameter stability)."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tables = walkforward_tables(result, loaded.bars.ts)
-    paths = [folder / "windows.csv", folder / "oos_equity.parquet", folder / "walkforward.json"]
-    pcsv.write_csv(tables["windows"], paths[0])
-    pq.write_table(tables["oos_equity"], paths[1])
-    summary = {
-        "objective": result.objective,
-        "windows": len(result.outcomes),
-        "oos_sharpe": _finite(result.sharpe),
-        "oos_total_return": result.total_return,
-        "oos_max_drawdown": result.max_drawdown,
-        "stability": result.stability,
-        "data_versions": dict(loaded.data_versions),
-    }
-    paths[2].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return paths

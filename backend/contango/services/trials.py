@@ -15,10 +15,13 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from contango.research.trials import TrialKey, TrialLog, TrialRecord
+from contango.research.trials import TrialColumns, TrialKey, TrialLog, TrialRecord, all_finite
 from contango.settings import get_settings
 
 if TYPE_CHECKING:  # annotations only: recording trials needs no sweep machinery loaded
@@ -50,10 +53,34 @@ def load_trial_log(key: TrialKey, folder: Path | None = None) -> TrialLog:
     path = _path(key, folder)
     if not path.is_file():
         return TrialLog(key=key)
-    log = TrialLog.from_json(path.read_text(encoding="utf-8"))
+    data = path.read_bytes()
+    known = _KNOWN.get(path)
+    if known is not None and known[0] == data:
+        log = known[1]
+    else:
+        log = TrialLog.from_json(data.decode("utf-8"))
+        _remember(path, data, log)
     if log.key != key:
         raise ValueError(f"{path} holds the trials of {log.key}, not {key}")
     return log
+
+
+# The logs this process last read or wrote, with the file's bytes then. A log is a function
+# of its file's bytes, so when the file still holds exactly those bytes (compared in full,
+# much cheaper than parsing them) the log is the one parsed before: a sweep re-run, or one
+# recording after another, does not parse thousands of trials again. Any other content is
+# parsed as usual, so what is returned never depends on what this process did before.
+_KNOWN: dict[Path, tuple[bytes, TrialLog]] = {}
+_KNOWN_LOGS = 8
+_KNOWN_LOCK = threading.Lock()
+
+
+def _remember(path: Path, data: bytes, log: TrialLog) -> None:
+    with _KNOWN_LOCK:
+        _KNOWN.pop(path, None)
+        _KNOWN[path] = (data, log)
+        while len(_KNOWN) > _KNOWN_LOGS:
+            del _KNOWN[next(iter(_KNOWN))]
 
 
 @contextmanager
@@ -83,16 +110,41 @@ def record_trials(
         log = before.with_trials(records)
         if log is before and path.is_file():
             return log
-        _replace(path, log.to_json())
+        data = log.to_json().encode("utf-8")
+        _replace(path, data)
+        read_back = _as_read(log)
+        if read_back is not None:
+            _remember(path, data, read_back)
     return log
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+def _as_read(log: TrialLog) -> TrialLog | None:
+    """``log`` as reading its file back would give it, or ``None`` when that cannot be told
+    without parsing the file: non-finite Sharpe ratios come back as NaN, numbers as floats,
+    and parameter sets are known to come back equal only when they came with their JSON
+    texts (flat objects of JSON scalars, as a sweep's sets are)."""
+    t = log.trials
+    exact = ((t.trial_id, str), (t.sweep_id, str), (t.recorded_at, str), (t.n_obs, int))
+    if t.params_json is None or any(set(map(type, c)) - {kind} for c, kind in exact):
+        return None
+    sharpe, per_bar = _as_read_floats(t.sharpe), _as_read_floats(t.sharpe_per_bar)
+    if sharpe is t.sharpe and per_bar is t.sharpe_per_bar:
+        return log
+    return TrialLog(key=log.key, trials=replace(t, sharpe=sharpe, sharpe_per_bar=per_bar))
+
+
+def _as_read_floats(values: tuple[float, ...]) -> tuple[float, ...]:
+    if set(map(type, values)) <= {float} and all_finite(values):
+        return values
+    return tuple(float(v) if math.isfinite(v) else math.nan for v in values)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".trials-", suffix=".json")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -112,28 +164,26 @@ def trial_context(config: ResearchConfig, start: str, end: str) -> dict[str, Any
 
 def trial_records(
     sets: ParamSets, ids: list[str], sharpe: F64, per_bar: F64, *, n_obs: int, sweep_id: str
-) -> list[TrialRecord]:
-    """One record per parameter set of ``sets`` (with its id), in order."""
+) -> TrialColumns:
+    """The trials of the parameter sets of ``sets`` (with their ids), in order, as columns
+    (a sequence of :class:`TrialRecord`; :func:`record_trials` takes them as they are)."""
     if not len(ids) == len(sets.values) == sharpe.size == per_bar.size:
         raise ValueError(
             f"{sharpe.size} trials were run for {len(sets.values)} parameter sets "
             f"({len(ids)} ids, {per_bar.size} per-bar Sharpe ratios)"
         )
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    return [
-        TrialRecord(
-            trial_id=identity,
-            params=values,
-            sharpe=float(annual),
-            sharpe_per_bar=float(bar_sharpe),
-            n_obs=n_obs,
-            sweep_id=sweep_id,
-            recorded_at=now,
-        )
-        for values, identity, annual, bar_sharpe in zip(
-            sets.values, ids, sharpe.tolist(), per_bar.tolist(), strict=True
-        )
-    ]
+    k = len(ids)
+    return TrialColumns(
+        trial_id=tuple(ids),
+        params=tuple(sets.values),
+        sharpe=tuple(np.asarray(sharpe, dtype=np.float64).ravel().tolist()),
+        sharpe_per_bar=tuple(np.asarray(per_bar, dtype=np.float64).ravel().tolist()),
+        n_obs=(n_obs,) * k,
+        sweep_id=(sweep_id,) * k,
+        recorded_at=(now,) * k,
+        params_json=tuple(sets.value_texts) if len(sets.value_texts) == k else None,
+    )
 
 
 def config_id(config: ResearchConfig) -> str:

@@ -30,7 +30,13 @@ from contango.engine.strategy import VectorStrategy
 from contango.research.config import ResearchConfig
 from contango.research.sweep import ChunkResult, SweepChunk, merge_chunks, plan_chunks, run_chunk
 from contango.services.backtest_data import LoadedData
-from contango.services.research import SweepRun, param_sets, simulation_of, sweep_workers
+from contango.services.research import (
+    SweepRun,
+    param_sets,
+    return_blocks,
+    simulation_of,
+    sweep_workers,
+)
 
 WAIT_SECONDS = 0.2
 Dispatch = Callable[[int], None]  # sends the task of one chunk index
@@ -94,8 +100,8 @@ class ChunkStore:
         arrays = {
             f.name: np.asarray(getattr(chunk.result, f.name))
             for f in fields(SweepResult)
-            if f.name != "params"
-        }
+            if f.name != "params" and getattr(chunk.result, f.name) is not None
+        }  # optional figures (the return statistics) are stored when the chunk has them
         arrays["start"] = np.asarray(chunk.start)
         self.folder.mkdir(parents=True, exist_ok=True)
         partial = self.folder / f".{self.path(chunk.index).name}.{os.getpid()}.tmp.npz"
@@ -113,11 +119,15 @@ class ChunkStore:
             for f in fields(SweepResult):
                 if f.name == "params":
                     continue
+                if f.name not in data.files and f.default is None:  # optional, not gathered
+                    values[f.name] = None
+                    continue
                 array = data[f.name]
                 values[f.name] = array.item() if array.ndim == 0 else array
         values["periods_per_year"] = float(values["periods_per_year"])  # type: ignore[arg-type]
         values["fast_path"] = bool(values["fast_path"])
-        values["returns"] = np.asfortranarray(values["returns"])
+        if values["returns"] is not None:
+            values["returns"] = np.asfortranarray(values["returns"])
         return ChunkResult(index=chunk.index, start=chunk.start, result=SweepResult(**values))  # type: ignore[arg-type]
 
 
@@ -127,8 +137,11 @@ def run_one(
     strategy: VectorStrategy,
     chunk: SweepChunk,
     store: ChunkStore,
+    *,
+    n_sets: int,
 ) -> None:
-    """Run ``chunk`` here and store it, showing life on its marker as it goes."""
+    """Run ``chunk`` (of a sweep of ``n_sets`` parameter sets) here and store it, with the
+    return statistics the sweep's diagnostics read, showing life on its marker as it goes."""
     store.alive(chunk.index)
     result = run_chunk(
         chunk,
@@ -140,6 +153,8 @@ def run_one(
         progress=lambda _done, _total: store.alive(chunk.index),
         contracts=loaded.contracts,
         fx=loaded.fx or None,
+        return_blocks=return_blocks(config, n_sets, loaded.bars.n_bars),
+        keep_returns=False,  # the report reads the statistics, and re-runs the chosen trial
     )
     store.save(result)
 
@@ -157,7 +172,7 @@ def run_stored_chunk(
         raise ValueError(f"the sweep has {len(chunks)} chunks; there is no chunk {index}")
     if store.has(index):
         return f"chunk {index} already stored"
-    run_one(config, loaded, strategy, chunks[index], store)
+    run_one(config, loaded, strategy, chunks[index], store, n_sets=len(sets.params))
     return f"chunk {index} stored ({len(chunks[index].params)} parameter sets)"
 
 
@@ -187,7 +202,7 @@ class CeleryFanOut:
             progress(total - sum(len(c.params) for c in pending), total)  # raises on cancel
             free = next((c for c in pending if not self._elsewhere(c)), None)
             if free is not None:
-                run_one(config, loaded, strategy, free, self.store)
+                run_one(config, loaded, strategy, free, self.store, n_sets=total)
             else:
                 time.sleep(WAIT_SECONDS)
             pending = [c for c in pending if not self.store.has(c.index)]

@@ -36,6 +36,7 @@ from contango.api.schemas.data import (
 from contango.api.security import require
 from contango.auth.rbac import Permission, Principal
 from contango.errors import InvalidInputError, TooLargeError
+from contango.services import dataset_uploads as uploads
 from contango.services import datasets as service
 from contango.services.datasets import LocalParquetStore
 
@@ -68,9 +69,9 @@ class _Multipart:
     chunks, because the parser's callbacks cannot await.
     """
 
-    def __init__(self, boundary: bytes, open_file: Callable[[str], service.StagedUpload]) -> None:
+    def __init__(self, boundary: bytes, open_file: Callable[[str], uploads.StagedUpload]) -> None:
         self.fields: dict[str, list[str]] = {}
-        self.file: service.StagedUpload | None = None
+        self.file: uploads.StagedUpload | None = None
         self.pending: list[bytes] = []
         self.ended = False
         self._open_file = open_file
@@ -138,7 +139,7 @@ class _Multipart:
 
 async def _receive(
     request: Request, context: Context
-) -> tuple[dict[str, list[str]], service.StagedUpload]:
+) -> tuple[dict[str, list[str]], uploads.StagedUpload]:
     """Read a multipart upload: its form fields and the file, staged in ``uploads_dir``."""
     settings = context.settings
     media, params = parse_options_header(request.headers.get("content-type", ""))
@@ -150,7 +151,7 @@ async def _receive(
         raise TooLargeError(f"file: the upload is larger than {settings.upload_max_bytes:,} bytes")
     reader = _Multipart(
         boundary,
-        lambda name: service.StagedUpload(settings.uploads_dir, name, settings.upload_max_bytes),
+        lambda name: uploads.StagedUpload(settings.uploads_dir, name, settings.upload_max_bytes),
     )
     received = 0
     try:
@@ -189,8 +190,8 @@ def _form(model: type[F], fields: dict[str, list[str]]) -> F:
         raise RequestValidationError(errors) from None
 
 
-def _options(form: FileForm) -> service.FileOptions:
-    return service.FileOptions(
+def _options(form: FileForm) -> uploads.FileOptions:
+    return uploads.FileOptions(
         kind=form.kind,
         root=form.root,
         contract=form.contract,
@@ -333,8 +334,14 @@ async def upload(
     fields, staged = await _receive(request, context)
     try:
         form = _form(UploadForm, fields)
-        outcome = await service.upload(
-            session, caller, store, staged, dataset=form.dataset, options=_options(form)
+        outcome = await uploads.upload(
+            session,
+            context.database,
+            caller,
+            store,
+            staged,
+            dataset=form.dataset,
+            options=_options(form),
         )
     finally:
         staged.remove()
@@ -360,7 +367,7 @@ async def validate(request: Request, context: Context) -> ReportOut:
     """The file's report: each finding with its row, column and value; nothing is stored."""
     fields, staged = await _receive(request, context)
     try:
-        report = await service.validate_upload(staged, _options(_form(FileForm, fields)))
+        report = await uploads.validate_upload(staged, _options(_form(FileForm, fields)))
     finally:
         staged.remove()
     return ReportOut.from_report(report)

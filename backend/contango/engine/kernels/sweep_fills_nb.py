@@ -43,26 +43,56 @@ def requirement_nb(pos: F64, per_contract: F64) -> float:
     return total
 
 
+# A market's position: contracts, average entry, and the open trade's gross P&L and fees.
+Book = tuple[float, float, float, float]
+# The account's running sums: cash, traded notional, closed trades, wins, gross profit, loss.
+Ledger = tuple[float, float, float, float, float, float]
+
+
 @njit(cache=True, inline="always")
-def close_part_nb(
-    j: int, n: float, close_q: float, px: float, pv: float, fees: float,
-    pos: F64, avg: F64, tr_gross: F64, tr_fees: F64, acc: F64,
-) -> None:  # fmt: skip
-    """``_reduce_nb``: realise ``close_q`` contracts; a flat position closes the trade."""
-    direction = 1.0 if pos[j] > 0 else -1.0
-    realized = close_q * (px - avg[j]) * direction * pv
-    acc[CASH] += realized
-    tr_gross[j] += realized
-    tr_fees[j] += fees * (close_q / n)
-    pos[j] = pos[j] - direction * close_q
-    if pos[j] == 0.0:
-        net = tr_gross[j] - tr_fees[j]
-        acc[CLOSED] += 1.0
-        if net > 0:
-            acc[WINS] += 1.0
-            acc[PROFIT] += net
-        elif net < 0:
-            acc[LOSS] += net
+def fill_book_nb(
+    qty: float, price: float, slip_px: float, pv: float, fee: float, book: Book, ledger: Ledger
+) -> tuple[Book, Ledger]:
+    """``execute_fill_nb`` without records, on scalars: buy (``qty > 0``) or sell ``|qty|``
+    contracts at ``price`` moved ``slip_px`` against the order; realise the part that reduces
+    the position (a flat position closes the trade), open or add the rest."""
+    pos, avg, tr_gross, tr_fees = book
+    cash, notional, closed, wins, profit, loss = ledger
+    side = 1.0 if qty > 0 else -1.0
+    px = price + side * slip_px
+    n = abs(qty)
+    fees = n * fee
+    notional += n * px * pv
+    cash -= fees
+    remaining = n
+    if pos * side < 0.0:  # _reduce_nb
+        close_q = min(n, abs(pos))
+        direction = 1.0 if pos > 0 else -1.0
+        realized = close_q * (px - avg) * direction * pv
+        cash += realized
+        tr_gross += realized
+        tr_fees += fees * (close_q / n)
+        pos = pos - direction * close_q
+        if pos == 0.0:
+            net = tr_gross - tr_fees
+            closed += 1.0
+            if net > 0:
+                wins += 1.0
+                profit += net
+            elif net < 0:
+                loss += net
+        remaining = n - close_q
+    if remaining > 0.0:
+        if pos == 0.0:
+            tr_gross = 0.0
+            tr_fees = fees * (remaining / n)
+            avg = px
+        else:
+            held = abs(pos)
+            avg = (held * avg + remaining * px) / (held + remaining)
+            tr_fees += fees * (remaining / n)
+        pos = pos + side * remaining
+    return (pos, avg, tr_gross, tr_fees), (cash, notional, closed, wins, profit, loss)
 
 
 @njit(cache=True, inline="always")
@@ -70,29 +100,31 @@ def fill_nb(
     j: int, qty: float, price: float, slip_px: float, pv: float, fee: float,
     pos: F64, avg: F64, mark: F64, tr_gross: F64, tr_fees: F64, acc: F64,
 ) -> None:  # fmt: skip
-    """``execute_fill_nb`` without records: cash, position, average entry, trade sums."""
-    side = 1.0 if qty > 0 else -1.0
-    px = price + side * slip_px
-    n = abs(qty)
-    fees = n * fee
-    acc[NOTIONAL] += n * px * pv
-    acc[CASH] -= fees
-    remaining = n
-    if pos[j] * side < 0.0:
-        close_q = min(n, abs(pos[j]))
-        close_part_nb(j, n, close_q, px, pv, fees, pos, avg, tr_gross, tr_fees, acc)
-        remaining = n - close_q
-    if remaining > 0.0:
-        if pos[j] == 0.0:
-            tr_gross[j] = 0.0
-            tr_fees[j] = fees * (remaining / n)
-            avg[j] = px
-        else:
-            held = abs(pos[j])
-            avg[j] = (held * avg[j] + remaining * px) / (held + remaining)
-            tr_fees[j] += fees * (remaining / n)
-        pos[j] = pos[j] + side * remaining
+    """:func:`fill_book_nb` on market ``j`` of the arrays; the mark becomes the fill price."""
+    book = (pos[j], avg[j], tr_gross[j], tr_fees[j])
+    ledger = (acc[CASH], acc[NOTIONAL], acc[CLOSED], acc[WINS], acc[PROFIT], acc[LOSS])
+    book, ledger = fill_book_nb(qty, price, slip_px, pv, fee, book, ledger)
+    pos[j], avg[j], tr_gross[j], tr_fees[j] = book
+    acc[CASH], acc[NOTIONAL], acc[CLOSED], acc[WINS], acc[PROFIT], acc[LOSS] = ledger
     mark[j] = price
+
+
+@njit(cache=True, inline="always")
+def allowed_nb(
+    price: float, equity: float, other_im: float, other_notional: float, pv: float, im: float,
+    max_contracts: float, max_leverage: float, margin_cap: float,
+) -> float:  # fmt: skip
+    """``capacity_arr_nb``'s limit for one market, given the account's ``equity`` and the
+    initial margin and notional of the other positions."""
+    allowed = max_contracts
+    if im > 0.0:
+        cap = math.floor((equity * margin_cap - other_im) / im + FLOOR_EPS)
+        allowed = min(allowed, cap)
+    per = abs(price) * pv
+    if not math.isinf(max_leverage) and per > 0.0:
+        cap = math.floor((equity * max_leverage - other_notional) / per + FLOOR_EPS)
+        allowed = min(allowed, cap)
+    return float(max(allowed, 0.0))
 
 
 @njit(cache=True, inline="always")
@@ -101,22 +133,14 @@ def capacity_nb(
     max_contracts: F64, max_leverage: float, margin_cap: float,
 ) -> float:  # fmt: skip
     """``capacity_arr_nb``: most contracts market ``j`` may hold beside the other positions."""
-    allowed = max_contracts[j]
-    check_margin = im[j] > 0.0
-    check_leverage = not math.isinf(max_leverage)
-    if check_margin or check_leverage:
-        equity = cash + open_pnl_nb(pos, mark, avg, pv)
-        other_im = 0.0
-        other_notional = 0.0
-        for k in range(pos.shape[0]):
-            if k != j and pos[k] != 0.0:
-                other_im += abs(pos[k]) * im[k]
-                other_notional += abs(pos[k] * mark[k]) * pv[k]
-        if check_margin:
-            cap = math.floor((equity * margin_cap - other_im) / im[j] + FLOOR_EPS)
-            allowed = min(allowed, cap)
-        per = abs(price) * pv[j]
-        if check_leverage and per > 0.0:
-            cap = math.floor((equity * max_leverage - other_notional) / per + FLOOR_EPS)
-            allowed = min(allowed, cap)
-    return float(max(allowed, 0.0))
+    if not (im[j] > 0.0 or not math.isinf(max_leverage)):
+        return float(max(max_contracts[j], 0.0))
+    equity = cash + open_pnl_nb(pos, mark, avg, pv)
+    other_im = 0.0
+    other_notional = 0.0
+    for k in range(pos.shape[0]):
+        if k != j and pos[k] != 0.0:
+            other_im += abs(pos[k]) * im[k]
+            other_notional += abs(pos[k] * mark[k]) * pv[k]
+    return allowed_nb(price, equity, other_im, other_notional, pv[j], im[j], max_contracts[j],
+                      max_leverage, margin_cap)  # fmt: skip

@@ -10,9 +10,14 @@ margin calls, interest — with the same floating-point operations in the same o
 trial's equity is bit-identical to ``run_backtest``'s. No record is written: a trial keeps
 only running sums for its trade statistics.
 
-The hot helpers take plain arrays and scalars and are inlined: numba reference-counts every
-array handed to a function call (an atomic operation per array), which costs more than a
-quiet bar. Fills and limits are in ``sweep_fills_nb``, the metrics in ``sweep_metrics_nb``.
+A single market (most sweeps) runs ``sweep_one_nb``'s loop, every piece of state a scalar;
+several markets run :func:`run_trial_nb` on small arrays. Each parallel task takes a few
+trials and one ``Workspace``: nothing is allocated per trial. After its simulation a trial's
+returns, metrics (``sweep_metrics_nb``) and, when asked, return statistics
+(``sweep_stats_nb``) are computed while its rows are in cache. The hot helpers are inlined,
+and numba reference-counts every array handed to a function, inlined or not (an atomic
+operation per array): per-bar helpers take scalars only. Fills and limits are in
+``sweep_fills_nb``.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only
@@ -36,8 +41,13 @@ from contango.engine.kernels.sweep_metrics_nb import (
     CASH,
     LAST_CALL,
     N_SLOTS,
+    WORK_ROWS,
+    TrialPlans,
     trial_metrics_nb,
+    work_width_nb,
 )
+from contango.engine.kernels.sweep_one_nb import OneMarket, Rules, run_one_nb
+from contango.engine.kernels.sweep_stats_nb import N_MOMENTS
 from contango.engine.kernels.templates_nb import crossover_targets_nb
 
 F64 = npt.NDArray[np.float64]
@@ -191,90 +201,81 @@ def _busy_nb(targets: F64, s: int, pos: F64, pending: F64) -> bool:
     return False
 
 
-@njit(cache=True, inline="always")
-def _record_nb(t: int, value: float, capital: float, equity: F64, returns: F64) -> None:
-    """The bar's equity and its simple return (NaN after a non-positive equity)."""
-    equity[t] = value
-    prev = capital if t == 0 else equity[t - 1]
-    returns[t] = value / prev - 1.0 if prev > 0 else np.nan
+class Workspace(NamedTuple):
+    """One parallel task's scratch, reused by its trials: nothing is allocated per trial."""
+
+    targets: F64  # (n, m) a crossover trial's targets
+    equity: F64  # (n,)
+    scratch: F64  # (n,)
+    row: F64  # (n,) the trial's returns when the sweep does not keep them
+    work: F64  # (WORK_ROWS, width) leaf sums of the metrics
+    book: F64  # (7, m) position, average entry, trade sums, mark, pending and forced targets
+    acc: F64  # (N_SLOTS,)
 
 
-@njit(cache=True, inline="always")
-def _quiet_one_nb(
-    t0: int, close: F64, days: F64, targets: F64, delay: int, rate: float, capital: float,
-    pos: float, avg: float, mark: float, cash: float, pv: float, mm: float, equity: F64,
-    returns: F64,
-) -> tuple[int, float, float, int]:  # fmt: skip
-    """One market: run the bars from ``t0`` on which nothing but marking can happen.
+@njit(cache=True)
+def workspace_nb(n: int, m: int, plans: TrialPlans) -> Workspace:
+    return Workspace(
+        np.empty((n, m)), np.empty(n), np.empty(n), np.empty(n),
+        np.empty((WORK_ROWS, work_width_nb(plans))),
+        np.empty((7, m)), np.empty(N_SLOTS),
+    )  # fmt: skip
 
-    Position and average entry stay fixed, so they live in registers. A bar is committed only
-    when it is quiet; the first bar with an order due or a margin call is returned untouched,
-    for the full rules. Returns that bar, the mark, the cash and the bars with a position on.
-    """
-    n = close.shape[0]
-    maintenance = abs(pos) * mm if pos != 0.0 else 0.0
-    exposed = 0
-    prev = capital if t0 == 0 else equity[t0 - 1]
-    for t in range(t0, n):
-        s = t - delay if t >= delay else -1
-        if s >= 0:
-            v = targets[s, 0]
-            if not math.isnan(v) and float(math.trunc(v)) != pos:
-                return t, mark, cash, exposed
-        new_cash = cash
-        if rate != 0.0 and t > 0 and cash > 0.0:
-            new_cash = cash + cash * rate * days[t] / _DAYS_PER_YEAR
-        new_mark = mark if math.isnan(close[t, 0]) else close[t, 0]
-        pnl = 0.0
-        if pos != 0.0:
-            pnl += pos * (new_mark - avg) * pv
-        if maintenance > 0.0 and new_cash + pnl < maintenance:
-            return t, mark, cash, exposed
-        cash, mark = new_cash, new_mark
-        value = cash + pnl
-        equity[t] = value  # as _record_nb, the previous equity kept in a register
-        returns[t] = value / prev - 1.0 if prev > 0 else np.nan
-        prev = value
-        if pos != 0.0 and abs(pos * mark) * pv > 0.0:
-            exposed += 1
-    return n, mark, cash, exposed
+
+class Blocks(NamedTuple):
+    """Where the return statistics go (``sweep_stats_nb``). Not wanted: ``starts`` empty and
+    the outputs ``(k, 0)``."""
+
+    starts: I64  # (S + 1,) block boundaries over the rows of returns[1:]
+    moments: F64  # (k, N_MOMENTS)
+    sums: F64  # (k, S)
+    squares: F64  # (k, S)
+
+
+def new_blocks(k: int, starts: I64 | None) -> Blocks:
+    """Outputs for the return statistics of ``k`` trials (``(k, 0)``: none wanted)."""
+    if starts is None:
+        empty = np.empty((k, 0))
+        return Blocks(np.empty(0, dtype=np.int64), empty, empty, empty)
+    n_blocks = starts.shape[0] - 1
+    return Blocks(
+        starts, np.empty((k, N_MOMENTS)), np.empty((k, n_blocks)), np.empty((k, n_blocks))
+    )
+
+
+def blocks_slice(blocks: Blocks, lo: int, hi: int) -> Blocks:
+    """The outputs of trials ``lo:hi`` (views)."""
+    return Blocks(blocks.starts, blocks.moments[lo:hi], blocks.sums[lo:hi], blocks.squares[lo:hi])
 
 
 @njit(cache=True)
 def run_trial_nb(
-    data: SweepData, mk: SweepMarkets, par: SweepParams, targets: F64,
-    returns: F64, equity: F64, scratch: F64, metrics: F64,
-) -> None:  # fmt: skip
-    """Simulate one trial to ``targets`` ``(n, m)``; fill its returns, equity and metrics rows.
+    data: SweepData, mk: SweepMarkets, par: SweepParams, targets: F64, ws: Workspace,
+) -> int:  # fmt: skip
+    """Simulate one trial to ``targets`` ``(n, m)``: its equity into ``ws.equity``, its trade
+    sums into ``ws.acc``; returns the bars with a position on.
 
     Bar by bar as ``simulate_nb``: interest, margin-call liquidation due at the open, orders
     due at the open (or, with ``fill_delay=0``, at the close), marking to the close, the
-    maintenance check (liquidating at once when configured), the bar's equity. With one market,
-    runs of quiet bars go through ``_quiet_one_nb`` (same arithmetic, scalars in registers).
+    maintenance check (liquidating at once when configured), the bar's equity. A single
+    market goes through ``sweep_one_nb.run_one_nb`` instead (the same rules on scalars).
     """
     n, m = data.close.shape
     close, days, pv, mm = data.close, data.days, mk.point_value, mk.maintenance_margin
-    pos, avg, tr_gross, tr_fees = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
-    mark, pending, forced = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
-    acc = np.zeros(N_SLOTS)
+    equity, acc, book = ws.equity, ws.acc, ws.book
+    pos, avg, tr_gross, tr_fees = book[0], book[1], book[2], book[3]
+    mark, pending, forced = book[4], book[5], book[6]
+    book[:4] = 0.0
+    book[4:] = np.nan
+    acc[:] = 0.0
     acc[CASH] = par.capital
     acc[LAST_CALL] = -1.0
     delay, rate, at_close = par.fill_delay, par.interest_rate, par.liquidate_at_close
     prices = data.open if delay >= 1 else data.close
     slippage, fee, im, max_contracts = mk.slippage, mk.fee, mk.initial_margin, mk.max_contracts
     max_lev, margin_cap, reject = par.max_leverage, par.margin_cap, par.reject_orders
-    capital = par.capital
     waiting, exposed = 0, 0
-    t = 0
-    while t < n:
-        if m == 1 and waiting == 0 and math.isnan(pending[0]):
-            t, mark[0], acc[CASH], quiet = _quiet_one_nb(
-                t, close, days, targets, delay, rate, capital, pos[0], avg[0], mark[0],
-                acc[CASH], pv[0], mm[0], equity, returns,
-            )  # fmt: skip
-            exposed += quiet
-            if t >= n:
-                break
+    for t in range(n):
         if rate != 0.0 and t > 0 and acc[CASH] > 0.0:
             acc[CASH] = acc[CASH] + acc[CASH] * rate * days[t] / _DAYS_PER_YEAR
         if waiting > 0:
@@ -294,47 +295,102 @@ def run_trial_nb(
                 mk, par.liquidate_all, at_close, close, t, pos, avg, mark, pending, forced,
                 tr_gross, tr_fees, acc, waiting,
             )  # fmt: skip
-        _record_nb(t, acc[CASH] + open_pnl_nb(pos, mark, avg, pv), capital, equity, returns)
+        equity[t] = acc[CASH] + open_pnl_nb(pos, mark, avg, pv)
         gross = 0.0
         for j in range(m):
             if pos[j] != 0.0:
                 gross += abs(pos[j] * mark[j]) * pv[j]
         exposed += gross > 0.0
-        t += 1
-    trial_metrics_nb(par.periods_per_year, par.years, returns, equity, scratch, acc, exposed,
-                     metrics)  # fmt: skip
+    return exposed
+
+
+@njit(cache=True, inline="always")
+def _one_market_nb(data: SweepData, mk: SweepMarkets, opens: F64, closes: F64) -> OneMarket:
+    """The single-market loop's market (built inside each parallel task: a parallel loop
+    takes no tuple mixing arrays and numbers); ``opens`` and ``closes`` contiguous."""
+    return OneMarket(
+        opens, closes, data.days, mk.point_value[0], mk.slippage[0], mk.fee[0],
+        mk.initial_margin[0], mk.maintenance_margin[0], mk.max_contracts[0],
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _rules_nb(par: SweepParams) -> Rules:
+    return Rules(
+        par.capital, par.fill_delay, par.reject_orders, par.max_leverage, par.margin_cap,
+        par.interest_rate, par.liquidate_all, par.liquidate_at_close,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _simulate_nb(
+    data: SweepData, mk: SweepMarkets, par: SweepParams, one: OneMarket, rules: Rules,
+    targets: F64, ws: Workspace,
+) -> int:  # fmt: skip
+    """One trial's simulation (see :func:`run_trial_nb`); returns its bars with a position."""
+    if data.close.shape[1] == 1:
+        return run_one_nb(one, rules, targets.reshape(-1), ws.equity, ws.acc)
+    return run_trial_nb(data, mk, par, targets, ws)
+
+
+@njit(cache=True)
+def _finish_trial_nb(
+    par: SweepParams, plans: TrialPlans, ws: Workspace, exposed: int, i: int, returns: F64,
+    metrics: F64, blocks: Blocks,
+) -> None:  # fmt: skip
+    """Trial ``i``'s returns row, metrics row and return statistics from its equity; the row
+    goes to the task's scratch when ``returns`` has no rows (the sweep keeps none)."""
+    row = returns[i] if returns.shape[0] > 0 else ws.row
+    trial_metrics_nb(
+        par.periods_per_year, par.years, par.capital, row, ws.equity, ws.scratch,
+        ws.work, plans, ws.acc, exposed, metrics[i], blocks.starts, blocks.moments[i],
+        blocks.sums[i], blocks.squares[i],
+    )  # fmt: skip
+
+
+TRIALS_PER_TASK = 4  # trials of one parallel task, sharing its scratch
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def sweep_targets_nb(
-    data: SweepData, mk: SweepMarkets, par: SweepParams, targets: F64, returns: F64,
-    metrics: F64,
+    data: SweepData, mk: SweepMarkets, par: SweepParams, plans: TrialPlans, targets: F64,
+    returns: F64, metrics: F64, blocks: Blocks,
 ) -> None:  # fmt: skip
-    """Trials whose targets are given: ``targets`` ``(k, n, m)``; outputs ``returns`` ``(k, n)``
-    and ``metrics`` ``(k, N_METRICS)``."""
-    n = data.close.shape[0]
-    for i in prange(targets.shape[0]):
-        equity = np.empty(n)
-        scratch = np.empty(n)
-        run_trial_nb(data, mk, par, targets[i], returns[i], equity, scratch, metrics[i])
+    """Trials whose targets are given: ``targets`` ``(k, n, m)``; outputs ``returns`` ``(k, n)``,
+    ``metrics`` ``(k, N_METRICS)`` and the return statistics in ``blocks``. ``plans`` are
+    ``trial_plans_nb(n)``."""
+    k = targets.shape[0]
+    n, m = data.close.shape
+    opens = np.ascontiguousarray(data.open[:, 0])  # the single-market loop's columns
+    closes = np.ascontiguousarray(data.close[:, 0])
+    for task in prange((k + TRIALS_PER_TASK - 1) // TRIALS_PER_TASK):
+        ws = workspace_nb(n, m, plans)
+        one, rules = _one_market_nb(data, mk, opens, closes), _rules_nb(par)
+        for i in range(task * TRIALS_PER_TASK, min(k, (task + 1) * TRIALS_PER_TASK)):
+            exposed = _simulate_nb(data, mk, par, one, rules, targets[i], ws)
+            _finish_trial_nb(par, plans, ws, exposed, i, returns, metrics, blocks)
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def sweep_crossover_nb(
-    data: SweepData, mk: SweepMarkets, par: SweepParams, averages: F64, sizes: F64,
-    trials: I64, returns: F64, metrics: F64,
+    data: SweepData, mk: SweepMarkets, par: SweepParams, plans: TrialPlans, averages: F64,
+    sizes: F64, trials: I64, returns: F64, metrics: F64, blocks: Blocks,
 ) -> None:  # fmt: skip
     """Moving-average crossover trials built in the kernel from shared inputs: ``averages``
     ``(w, n, m)`` holds each distinct moving average once, ``sizes`` ``(s, n, m)`` each distinct
     position size, and row ``i`` of ``trials`` says trial ``i``'s fast and slow average, its
     size and whether it may go short."""
+    k = trials.shape[0]
     n, m = data.close.shape
-    for i in prange(trials.shape[0]):
-        targets = np.empty((n, m))
-        crossover_targets_nb(
-            averages[trials[i, 0]], averages[trials[i, 1]], sizes[trials[i, 2]],
-            trials[i, 3] == 1, targets,
-        )  # fmt: skip
-        equity = np.empty(n)
-        scratch = np.empty(n)
-        run_trial_nb(data, mk, par, targets, returns[i], equity, scratch, metrics[i])
+    opens = np.ascontiguousarray(data.open[:, 0])  # the single-market loop's columns
+    closes = np.ascontiguousarray(data.close[:, 0])
+    for task in prange((k + TRIALS_PER_TASK - 1) // TRIALS_PER_TASK):
+        ws = workspace_nb(n, m, plans)
+        one, rules = _one_market_nb(data, mk, opens, closes), _rules_nb(par)
+        for i in range(task * TRIALS_PER_TASK, min(k, (task + 1) * TRIALS_PER_TASK)):
+            crossover_targets_nb(
+                averages[trials[i, 0]], averages[trials[i, 1]], sizes[trials[i, 2]],
+                trials[i, 3] == 1, ws.targets,
+            )  # fmt: skip
+            exposed = _simulate_nb(data, mk, par, one, rules, ws.targets, ws)
+            _finish_trial_nb(par, plans, ws, exposed, i, returns, metrics, blocks)

@@ -13,7 +13,8 @@ target). Until the slow average has ``slow_window`` bars the target is NaN (no t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, Literal, NamedTuple, Self
+from operator import itemgetter
+from typing import ClassVar, Literal, NamedTuple, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from contango.engine.bars import Bars
 from contango.engine.indicators import ema, sma
-from contango.engine.kernels.indicators_nb import rolling_mean_nb, sma_seeded_ewm_nb
+from contango.engine.kernels.crossover_plan_nb import moving_averages_nb
 from contango.engine.strategy import SizingContext
 from contango.engine.templates.base import (
     F64,
@@ -92,50 +93,108 @@ class MACrossover:
     ) -> CrossoverPlan | None:
         """Shared inputs from which a sweep kernel builds every trial's targets exactly as
         :meth:`targets` would; ``None`` when a parameter set uses the rebalance buffer (a
-        path-dependent step the plan does not cover)."""
+        path-dependent step the plan does not cover).
+
+        Column by column: the parameter sets' fields are read once into arrays, distinct
+        averages and sizes found with NumPy, and each computed once (thousands of sets share
+        a few dozen averages)."""
         check_panel(bars, sizing)
-        chosen = [expect_params(p, MACrossoverParams, self.name) for p in params_list]
-        if any(p.rebalance_buffer != 0.0 for p in chosen):
+        chosen = cast(list[MACrossoverParams], list(params_list))
+        if set(map(type, chosen)) - {MACrossoverParams}:
+            chosen = [expect_params(p, MACrossoverParams, self.name) for p in params_list]
+        k = len(chosen)
+        if k == 0:
+            empty = np.empty((0, bars.n_bars, bars.n_markets))
+            return CrossoverPlan(empty, empty, np.empty((0, 4), dtype=np.int64))
+        held = [p.__dict__ for p in chosen]
+        columns = list(zip(*map(_PLAN_FIELDS, held), strict=True))
+        fast, slow, kind, allow_short, buffer = columns[:5]
+        if buffer.count(0.0) != k:
             return None
-        averages: dict[tuple[str, int], int] = {}
-        sizes: dict[tuple[object, ...], int] = {}
-        size_arrays: list[F64] = []
-        trials = np.empty((len(chosen), 4), dtype=np.int64)
-        for i, p in enumerate(chosen):
-            fast = averages.setdefault((p.ma_kind, p.fast_window), len(averages))
-            slow = averages.setdefault((p.ma_kind, p.slow_window), len(averages))
-            key = _sizing_key(p)
-            if key not in sizes:
-                sizes[key] = len(size_arrays)
-                size_arrays.append(position_size(bars.close, p, sizing))
-            trials[i] = (fast, slow, sizes[key], int(p.allow_short))
+        n_ema = kind.count("ema")
+        ema = (
+            np.full(k, int(n_ema > 0), dtype=np.int64)
+            if n_ema in (0, k)
+            else np.fromiter(map("ema".__eq__, kind), dtype=np.int64, count=k)
+        )
+        ends = np.empty((k, 2), dtype=np.int64)  # (window, kind) as one code: 2 * window + ema
+        ends[:, 0] = np.asarray(fast, dtype=np.int64) * 2 + ema
+        ends[:, 1] = np.asarray(slow, dtype=np.int64) * 2 + ema
+        codes, average = _first_seen(ends.reshape(-1))
+        firsts, size = _distinct_sizes(chosen, columns[5:])
+        trials = np.empty((k, 4), dtype=np.int64)
+        trials[:, :2] = average.reshape(k, 2)
+        trials[:, 2] = size
+        trials[:, 3] = np.asarray(allow_short, dtype=np.int64)
+        size_arrays = [position_size(bars.close, chosen[i], sizing) for i in firsts]
         shape = (0, bars.n_bars, bars.n_markets)
         return CrossoverPlan(
-            averages=_moving_averages(bars.close, list(averages)),
+            averages=_moving_averages(bars.close, codes // 2, codes % 2 == 1),
             sizes=np.ascontiguousarray(np.stack(size_arrays)) if size_arrays else np.empty(shape),
             trials=trials,
         )
 
 
-def _moving_averages(close: F64, keys: list[tuple[str, int]]) -> F64:
-    """``sma``/``ema`` of the close for every ``(kind, window)``, stacked ``(w, n, m)``.
+# Fields read from every parameter set, one C-level lookup each: the crossover's own, the
+# rebalance buffer, then what its position size depends on (as ``_sizing_key``).
+_PLAN_FIELDS = itemgetter(
+    "fast_window", "slow_window", "ma_kind", "allow_short", "rebalance_buffer",
+    "sizing", "contracts", "target_vol", "vol_window", "bars_per_year", "max_contracts",
+    "average_correlation",
+)  # fmt: skip
 
-    The same kernels on the same compacted valid bars as :func:`~contango.engine.indicators.sma`
-    and :func:`~contango.engine.indicators.ema` (so the values are identical), with the
-    compaction done once per market instead of once per window.
+
+def _first_seen(
+    values: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The distinct ``values`` in order of first appearance, and each value's index there."""
+    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    return distinct[order], rank[inverse.reshape(-1)]
+
+
+def _distinct_sizes(
+    chosen: list[MACrossoverParams], columns: list[tuple[object, ...]]
+) -> tuple[list[int], npt.NDArray[np.int64] | int]:
+    """The first parameter set of each distinct position size (in order of appearance), and
+    each set's size index; ``columns`` hold the sizing fields of every set. Sweeps mostly
+    share one sizing: then a count per field settles it."""
+    k = len(chosen)
+    if all(column.count(column[0]) == k for column in columns):
+        return [0], 0
+    raw = list(zip(*columns, strict=True))
+    # sizing fields -> the first set that has them (later duplicates are overwritten)
+    firsts = dict(zip(reversed(raw), range(k - 1, -1, -1), strict=True))
+    distinct: dict[tuple[object, ...], int] = {}
+    index = {}
+    sets: list[int] = []
+    for fields, i in sorted(firsts.items(), key=lambda item: item[1]):
+        key = _sizing_key(chosen[i])
+        if key not in distinct:
+            distinct[key] = len(sets)
+            sets.append(i)
+        index[fields] = distinct[key]
+    return sets, np.fromiter(map(index.__getitem__, raw), dtype=np.int64, count=k)
+
+
+def _moving_averages(close: F64, windows: npt.NDArray[np.int64], ema: npt.NDArray[np.bool_]) -> F64:
+    """``sma``/``ema`` of the close for every ``(window, ema)``, stacked ``(w, n, m)``.
+
+    On the same compacted valid bars as :func:`~contango.engine.indicators.sma` and
+    :func:`~contango.engine.indicators.ema`, with the same arithmetic (so the values are
+    identical: ``kernels/crossover_plan_nb.py``), every window of a market in one compiled call.
     """
     n, m = close.shape
-    out = np.full((len(keys), n, m), np.nan)
+    out = np.empty((windows.shape[0], n, m))
     for j in range(m):
         rows = np.flatnonzero(np.isfinite(close[:, j]))
         if rows.size == 0:
+            out[:, :, j] = np.nan
             continue
         series = np.ascontiguousarray(close[rows, j])
-        for k, (kind, window) in enumerate(keys):
-            if kind == "ema":
-                out[k, rows, j] = sma_seeded_ewm_nb(series, window, 2.0 / (window + 1.0))
-            else:
-                out[k, rows, j] = rolling_mean_nb(series, window)
+        moving_averages_nb(series, rows, windows, ema, out, j)
     return out
 
 

@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useParams } from "react-router-dom";
 import { DataTable } from "../../../components/DataTable";
-import { QueryState } from "../../../components/feedback";
+import { Loading, QueryState } from "../../../components/feedback";
 import { PageHeader } from "../../../components/PageHeader";
 import { TimeSeriesChart } from "../../../components/TimeSeriesChart";
 import { formatDate, formatPrice, isoToMs, type TickSpec } from "../../../lib/format";
@@ -16,6 +16,9 @@ export function ContinuousPage() {
   const series = useQuery(continuousQuery(seriesId));
   const root = series.data?.request.root ?? "";
   const market = useQuery({ ...marketQuery(root), enabled: Boolean(root) });
+  // Prices wait for the market's quoting rules (32nds for Treasuries) rather than flashing
+  // decimals first; a root without a specification is quoted in decimals.
+  const specPending = Boolean(root) && market.isPending;
   const spec: TickSpec = market.data ?? DECIMAL;
   const chart = useMemo(() => {
     const data = series.data;
@@ -29,7 +32,7 @@ export function ContinuousPage() {
   }, [series.data]);
   return (
     <QueryState query={series}>
-      {(data) => (
+      {(data) => specPending ? <Loading /> : (
         <>
           <PageHeader title={`${data.request.root} continuous${data.request.name ? ` · ${data.request.name}` : ""}`}>
             {data.dataset} @ {data.version} · {data.bars.toLocaleString("en-US")} bars · {data.rolls} rolls ·{" "}
