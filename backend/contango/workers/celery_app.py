@@ -57,9 +57,14 @@ def make_celery(settings: Settings) -> Celery:
         # a short timeout is safe because a redelivered message of a job that runs (or ran)
         # claims nothing, and it rescues jobs whose message a dead worker had reserved but
         # not started (their lease never existed, so lease recovery cannot see them).
+        # Each worker looks for such messages every 5 s (kombu scans only every tenth look
+        # unless told otherwise), and a worker killed while it held the scan's lock blocks the
+        # others for 30 s, not kombu's 5 minutes.
         broker_transport_options={
             "visibility_timeout": visibility_seconds(settings.lease_seconds),
             "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": 30,
         },
         worker_hijack_root_logger=False,
     )
