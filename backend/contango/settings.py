@@ -171,6 +171,13 @@ class Settings(BaseSettings):
             "it is sent again (the broker may have lost the message); duplicates are harmless."
         ),
     )
+    warm_up: bool = Field(
+        default=True,
+        description=(
+            "contango serve compiles the engine's kernels in a background process at start "
+            "(a minute once per installation, then cached), so the first job does not wait."
+        ),
+    )
     sweep_chunk_size: int = Field(
         default=2_000,
         ge=1,

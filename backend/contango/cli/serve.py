@@ -8,6 +8,7 @@ once. Production settings come from ``CONTANGO_*`` environment variables (see th
 from __future__ import annotations
 
 import asyncio
+from multiprocessing.process import BaseProcess
 
 from contango.cli.console import fail, out
 from contango.settings import Settings, get_settings
@@ -23,6 +24,24 @@ async def _prepare(settings: Settings) -> tuple[str, str | None]:
         return await ensure_admin(context)
     finally:
         await context.close()
+
+
+def start_warm_up(settings: Settings) -> BaseProcess:
+    """Compile the engine's kernels in a background process (see ``contango.services.warmup``);
+    a daemon, so it ends with the server. The process reads the store of ``CONTANGO_DATA_DIR``
+    (spawned, it reads its settings from the environment, as this process did)."""
+    import multiprocessing
+
+    from contango.services.warmup import warm_in_background
+
+    process = multiprocessing.get_context("spawn").Process(
+        target=warm_in_background,
+        args=(settings.log_level, settings.log_format),
+        name="contango-warm-up",
+        daemon=True,
+    )
+    process.start()
+    return process
 
 
 def serve(host: str | None, port: int | None, forwarded_allow_ips: str) -> None:
@@ -54,6 +73,8 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str) -> None:
     else:
         out.print(f"Admin account: {email}")
     configure_logging(settings.log_level, settings.log_format)
+    if settings.warm_up:
+        start_warm_up(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
