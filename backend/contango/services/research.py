@@ -289,17 +289,6 @@ def report_sweep(
 ) -> SweepReport:
     """Rank the trials of ``run``, record them, and diagnose the choice of the best (the same
     for a sweep run here and one merged from chunks run elsewhere)."""
-    return _report(config, loaded, run, registry_folder, _sweep_trial_ids(config, run.sets))
-
-
-def _report(
-    config: ResearchConfig,
-    loaded: LoadedData,
-    run: SweepRun,
-    registry_folder: Path | None,
-    ids: list[str],
-) -> SweepReport:
-    """:func:`report_sweep` with the trial ids of ``run.sets`` made already."""
     strategy, sets, result = run.strategy, run.sets, run.result
     objective = config.sweep.objective
     ranking = rank_trials(result, objective)
@@ -310,16 +299,17 @@ def _report(
     n_obs = int(result.ts.shape[0] - 1)
 
     def bookkeeping() -> tuple[TrialLog, dict[str, Any]]:
+        ids = _sweep_trial_ids(config, sets)
         records = trial_records(
             sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=config_id(config)
         )
         log = record_trials(key, records, registry_folder)
         return log, lookahead_diagnostics(strategy, result.params[best], loaded, config)
 
-    # The PBO kernel releases the interpreter, so the trials are recorded and the look-ahead
-    # checked (Python work) in a thread meanwhile. PBO runs here, not in that thread: the
-    # compiled kernels keep one team of threads per calling thread, and a new one per sweep
-    # would be started afresh each time.
+    # The PBO kernel releases the interpreter, so the trials are identified and recorded and
+    # the look-ahead checked (Python work) in a thread meanwhile. PBO runs here, not in that
+    # thread: the compiled kernels keep one team of threads per calling thread, and a new one
+    # per sweep would be started afresh each time.
     with ThreadPoolExecutor(max_workers=1) as pool:
         side = pool.submit(bookkeeping)
         pbo = overfitting_of_statistics(stats) if blocks > 1 else None
@@ -360,14 +350,10 @@ def run_config_sweep(
 
     The report's ``result.returns`` (every trial's bar returns: 32 MB for 1,590 trials of ten
     years of daily bars) is kept only when asked for; the ranked table, the diagnostics and
-    the registry do not need it, and a chosen trial's returns are one backtest away. The
-    sweep's kernels release the interpreter, so the trial ids (hashing, Python work) are made
-    in a thread meanwhile rather than after it."""
+    the registry do not need it, and a chosen trial's returns are one backtest away."""
     strategy, sets = param_sets(config)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ids = pool.submit(_sweep_trial_ids, config, sets)
-        run = _run_sets(config, loaded, strategy, sets, progress, keep_returns=keep_returns)
-        return _report(config, loaded, run, registry_folder, ids.result())
+    run = _run_sets(config, loaded, strategy, sets, progress, keep_returns=keep_returns)
+    return report_sweep(config, loaded, run, registry_folder=registry_folder)
 
 
 def write_sweep_report(report: SweepReport, folder: Path) -> list[Path]:
