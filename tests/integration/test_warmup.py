@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from contango.cli.main import app
 from contango.cli.serve import start_warm_up
 from contango.services import warmup
 from contango.settings import get_settings
@@ -70,3 +72,17 @@ def test_serve_starts_the_warm_up_in_a_process_of_its_own(data_dir: Path) -> Non
     assert process.exitcode == 0
     assert process.daemon
     assert list(data_dir.iterdir()) == []
+
+
+def test_contango_warm_up_compiles_on_the_sample_or_says_what_is_missing(
+    data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["warm-up"])
+    assert missing.exit_code == 1
+    assert "the store has no ES.1d (contango samples load)" in missing.output
+    install_es_samples(data_dir, tmp_path_factory.getbasetemp())
+    done = runner.invoke(app, ["warm-up"])
+    assert done.exit_code == 0, done.output
+    assert "engine kernels ready in" in done.output
+    assert sorted(p.name for p in data_dir.iterdir()) == ["store"]
