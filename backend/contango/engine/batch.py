@@ -27,19 +27,13 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from contango.engine.bars import Bars, ContractPanel
+from contango.engine.batch_general import METRIC_COLUMNS, run_general
 from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.inputs import build_data, build_markets
 from contango.engine.kernels import sweep_metrics_nb as smt
 from contango.engine.kernels import sweep_nb as snb
-from contango.engine.kernels import sweep_stats_nb as sst
-from contango.engine.metrics import (
-    EquityCurve,
-    compute_metrics,
-    traded_notional_from_fills,
-    trades_from_records,
-    years_between,
-)
-from contango.engine.run import check_targets, run_backtest, sizing_context, strategy_targets
+from contango.engine.metrics import years_between
+from contango.engine.run import check_targets, sizing_context, strategy_targets
 from contango.engine.strategy import SizingContext, VectorStrategy
 from contango.engine.templates.ma_crossover import MACrossover
 
@@ -64,19 +58,6 @@ METRIC_NAMES: tuple[str, ...] = (
     "exposure",
 )
 
-_COLUMNS = {
-    "total_return": smt.TOTAL_RETURN,
-    "cagr": smt.CAGR,
-    "annual_volatility": smt.ANNUAL_VOLATILITY,
-    "sharpe": smt.SHARPE,
-    "sortino": smt.SORTINO,
-    "calmar": smt.CALMAR,
-    "max_drawdown": smt.MAX_DRAWDOWN,
-    "win_rate": smt.WIN_RATE,
-    "profit_factor": smt.PROFIT_FACTOR,
-    "turnover": smt.TURNOVER,
-    "exposure": smt.EXPOSURE,
-}
 _CHUNK_BYTES = 16 * 2**20  # target arrays of strategies without a batch plan, per chunk
 _PLAN_CHUNK = 2048  # trials per kernel call when the plan builds targets (progress steps)
 _TASKS_PER_CHUNK = 2  # kernel tasks (of snb.TRIALS_PER_TASK trials) a thread takes at a time
@@ -215,7 +196,9 @@ def run_sweep(
             return_blocks=starts,
         )  # fmt: skip
     years = years_between(np.asarray(bars.ts, dtype=np.int64))
-    figures = {name: np.ascontiguousarray(metrics[:, _COLUMNS[name]]) for name in METRIC_NAMES}
+    figures = {
+        name: np.ascontiguousarray(metrics[:, METRIC_COLUMNS[name]]) for name in METRIC_NAMES
+    }
     return SweepResult(
         params=tuple(params_list),
         ts=np.asarray(bars.ts, dtype=np.int64),
@@ -351,90 +334,4 @@ def run_fused(
                 )  # fmt: skip
             if progress is not None:
                 progress(hi, k)
-    return returns, metrics, blocks
-
-
-class _Trial:
-    """One trial through the general engine (a picklable callable for the process pool)."""
-
-    def __init__(
-        self,
-        bars: Bars,
-        *,
-        specs: Sequence[MarketSpec],
-        strategy: VectorStrategy,
-        config: SimulationConfig,
-        contracts: ContractPanel | None,
-        fx: Mapping[str, F64] | None,
-    ) -> None:
-        self.bars, self.specs, self.strategy, self.config = bars, list(specs), strategy, config
-        self.contracts, self.fx = contracts, fx
-
-    def __call__(self, params: BaseModel) -> tuple[F64, F64]:
-        """The trial's returns row and metrics row, as the fused kernel lays them out."""
-        bars, config = self.bars, self.config
-        result = run_backtest(
-            bars, self.specs, strategy=self.strategy, params=params, config=config,
-            contracts=self.contracts, fx=self.fx,
-        )  # fmt: skip
-        point_value = np.array([s.point_value for s in self.specs])
-        curve = EquityCurve(
-            ts=result.ts,
-            equity=result.equity,
-            traded_notional=traded_notional_from_fills(result.fills, point_value, bars.n_bars),
-            gross_exposure=result.exposure,
-        )
-        figures = compute_metrics(curve, trades_from_records(result.trades), result.markets)
-        row = np.empty(bars.n_bars)
-        previous = np.concatenate(([config.capital], result.equity[:-1]))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            row[:] = np.where(previous > 0, result.equity / previous - 1.0, np.nan)
-        values = np.empty(smt.N_METRICS)
-        for name, column in _COLUMNS.items():
-            values[column] = getattr(figures, name)
-        values[smt.EQUITY_END] = result.equity[-1]
-        values[smt.N_TRADES] = figures.n_trades
-        return row, values
-
-
-def run_general(
-    bars: Bars,
-    *,
-    specs: Sequence[MarketSpec],
-    strategy: VectorStrategy,
-    params_list: Sequence[BaseModel],
-    config: SimulationConfig,
-    workers: int | None,
-    progress: Progress | None,
-    contracts: ContractPanel | None,
-    fx: Mapping[str, F64] | None,
-    return_blocks: I64 | None = None,
-) -> tuple[F64, F64, snb.Blocks]:
-    """Every trial through ``run_backtest``; a spawned process pool when ``workers > 1``.
-    Returns as :func:`run_fused`; the return statistics are taken from each trial's row."""
-    k = len(params_list)
-    returns = np.empty((k, bars.n_bars))
-    metrics = np.empty((k, smt.N_METRICS))
-    blocks = snb.new_blocks(k, return_blocks)
-    trial = _Trial(bars, specs=specs, strategy=strategy, config=config, contracts=contracts, fx=fx)
-    if workers is None or workers == 1:
-        outcomes: Iterator[tuple[F64, F64]] = map(trial, params_list)
-        for i, (row, values) in enumerate(outcomes):
-            returns[i], metrics[i] = row, values
-            if progress is not None:
-                progress(i + 1, k)
-        sst.rows_stats_nb(returns, blocks.starts, blocks.moments, blocks.sums, blocks.squares)
-        return returns, metrics, blocks
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: forking a process whose numba threads are running is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        chunk = max(1, k // (4 * workers))
-        for i, (row, values) in enumerate(pool.map(trial, params_list, chunksize=chunk)):
-            returns[i], metrics[i] = row, values
-            if progress is not None:
-                progress(i + 1, k)
-    sst.rows_stats_nb(returns, blocks.starts, blocks.moments, blocks.sums, blocks.squares)
     return returns, metrics, blocks
