@@ -174,8 +174,9 @@ class Settings(BaseSettings):
     warm_up: bool = Field(
         default=True,
         description=(
-            "contango serve compiles the engine's kernels in a background process at start "
-            "(a minute once per installation, then cached), so the first job does not wait."
+            "contango serve (with the local job backend) compiles the engine's kernels in a "
+            "background process at start (a minute once per installation, then cached), so "
+            "the first job does not wait."
         ),
     )
     sweep_chunk_size: int = Field(

@@ -73,7 +73,7 @@ def serve(host: str | None, port: int | None, forwarded_allow_ips: str) -> None:
     else:
         out.print(f"Admin account: {email}")
     configure_logging(settings.log_level, settings.log_format)
-    if settings.warm_up:
+    if settings.warm_up and settings.job_backend == "local":  # Celery workers run elsewhere
         start_warm_up(settings)
     uvicorn.run(
         create_app(settings),

@@ -1,10 +1,10 @@
 """Compiling the engine before the first job asks for it.
 
 The engine's kernels are compiled on first use and cached on disk, so a fresh installation
-pays once: about a minute of one core before its first backtest, and as long again before its
-first sweep. ``contango serve`` runs :func:`warm_kernels` in a low-priority background process
-when it starts, so an analyst's first backtest does not wait for the compiler; with the cache
-filled it costs a second or two.
+pays once: about a minute of one core before its first job. ``contango serve`` runs
+:func:`warm_kernels` in a low-priority background process when it starts its own workers, so
+an analyst's first backtest does not wait for the compiler (``contango warm-up`` does it on
+demand, for machines that run Celery workers); with the cache filled it costs a second or two.
 
 The warm-up runs what a job runs (the store's loading and continuous contracts, each template's
 backtest, a sweep with its diagnostics, a walk-forward) on the bundled daily sample of one
