@@ -51,8 +51,9 @@ def test_the_warm_up_runs_every_job_kind_and_writes_nothing_of_the_users(
     assert seconds > 0
     assert said == [f"engine kernels ready in {seconds:.0f} s (compiled once, then cached on disk)"]
     # The four single-market templates the daily sample feeds (carry needs the second
-    # contract, a calendar spread two markets), then one sweep and one walk-forward.
-    assert calls == ["run_plan"] * 4 + ["run_config_sweep", "run_config_walkforward"]
+    # contract, a calendar spread two markets), one trading the actual contracts, then one
+    # sweep and one walk-forward.
+    assert calls == ["run_plan"] * 5 + ["run_config_sweep", "run_config_walkforward"]
     assert sorted(p.name for p in data_dir.iterdir()) == ["store"]  # no results, no trials
     assert _files(data_dir) == before
 

@@ -35,16 +35,17 @@ from contango.services.walkforward import run_config_walkforward
 
 log = logging.getLogger("contango.warmup")
 DATASET = "ES.1d"  # the bundled sample the README's examples use
+_CONTRACTS = ("donchian_breakout", "contracts")  # as the tour's first example backtest
 
 
-def _backtest(strategy: str) -> dict[str, Any]:
+def _backtest(strategy: str, mode: str = "continuous") -> dict[str, Any]:
     return {
         "name": f"warm-up-{strategy}",
         "markets": [
             {
                 "root": "ES",
                 "dataset": DATASET,
-                "mode": "continuous",
+                "mode": mode,
                 "adjustment": "difference",
                 "roll_days": 5,
             }
@@ -71,13 +72,14 @@ def _research(**walkforward: Any) -> dict[str, Any]:
 
 def _warm(scratch: Path) -> None:
     """Every template's backtest (those the sample can feed: carry needs the second contract,
-    a calendar spread two markets), then a sweep and a walk-forward of the crossover."""
-    for template in list_templates():
-        config = BacktestConfig.model_validate(_backtest(template.name))
+    a calendar spread two markets), one trading the actual contracts (rolls and all), then a
+    sweep and a walk-forward of the crossover."""
+    for name, mode in [*((t.name, "continuous") for t in list_templates()), _CONTRACTS]:
+        config = BacktestConfig.model_validate(_backtest(name, mode))
         try:
             run_plan(plan_of(config, None, "warm-up"), load_data(config))
         except (StrategyError, ValueError) as error:
-            log.debug("engine warm-up: the %s backtest skipped (%s)", template.name, error)
+            log.debug("engine warm-up: the %s backtest skipped (%s)", name, error)
     sweep = ResearchConfig.model_validate(_research())
     run_config_sweep(sweep, load_data(sweep.backtest), registry_folder=scratch)
     walk = ResearchConfig.model_validate(_research(in_sample_bars=250, out_of_sample_bars=60))
