@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import tempfile
 import time
 import warnings
@@ -106,9 +107,11 @@ def warm_kernels(say: Callable[[str], None] = log.info) -> float | None:
 
 def warm_in_background(log_level: str, log_format: str) -> None:
     """The body of ``contango serve``'s warm-up process: below the server's priority, logging
-    as the server does, and quiet about everything but its outcome."""
+    as the server does, and quiet about everything but its outcome. Ctrl-C in the terminal is
+    the server's to handle: it ends this daemon process as it exits."""
     from contango.observability.logs import configure_logging
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(10)
     configure_logging(log_level, log_format)
     try:
