@@ -54,13 +54,15 @@ class LocalWorkerPool:
         self._wake = self._spawn.Event()
         self._processes: list[SpawnProcess] = []
         self._kick = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._depth = 0
         self._task: asyncio.Task[None] | None = None
         self._relay: threading.Thread | None = None
 
     async def start(self) -> None:
         """Start supervising (worker processes follow when jobs are queued)."""
-        self.hub.bind(asyncio.get_running_loop())
+        self._loop = asyncio.get_running_loop()
+        self.hub.bind(self._loop)
         self._relay = threading.Thread(target=self._relay_events, name="job-events", daemon=True)
         self._relay.start()
         self._task = asyncio.create_task(self._supervise())
@@ -88,8 +90,13 @@ class LocalWorkerPool:
         self._events.close()
 
     def submitted(self, job_id: str, kind: str) -> None:  # noqa: ARG002 - any worker takes any kind
-        """A job was queued: start a worker if none runs, and wake an idle one."""
-        self._kick.set()
+        """A job was queued: start a worker if none runs, and wake an idle one. Called from a
+        thread of the server (after the job was committed), so the supervisor is woken through
+        its event loop: an asyncio event set from another thread may wake nobody."""
+        if self._loop is not None:
+            # A closed loop: the server is stopping, and its next start finds the job queued.
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._kick.set)
         self._wake.set()
 
     def depth(self) -> int:
