@@ -93,7 +93,7 @@ def serve(
 
 @app.command("warm-up")
 def warm_up() -> None:
-    """Compile the engine's kernels now (about a minute on a fresh installation, seconds once
+    """Compile the engine's kernels now (a minute or two on a fresh installation, seconds once
     cached): for images and machines whose first job should not wait; contango serve does it
     in the background at start."""
     from contango.cli.console import err, fail, out
