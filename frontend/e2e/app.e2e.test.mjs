@@ -2,7 +2,7 @@
 // viewer; the analyst enrols in MFA, signs in with a TOTP code, uploads a dataset, runs a
 // backtest and follows it live, reads the results and downloads the trades CSV; the viewer is
 // refused the launcher and the upload. Each screen is saved to e2e/screenshots/.
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test as nodeTest } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +24,20 @@ let base;
 let shot = 0;
 let mfaSecret;
 let mfaStep;
+
+let failures = 0;
+
+/** `node:test`'s test, counting failures: a failed run prints the backend's recent log. */
+function test(name, fn) {
+  return nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (error) {
+      failures += 1;
+      throw error;
+    }
+  });
+}
 
 async function screenshot(page, name) {
   shot += 1;
@@ -86,6 +100,10 @@ describe("Contango web app", { concurrency: false }, () => {
   });
 
   after(async () => {
+    if (failures && backend) {
+      const lines = backend.log().trimEnd().split("\n");
+      console.log(`the backend's last ${Math.min(lines.length, 80)} log lines:\n${lines.slice(-80).join("\n")}`);
+    }
     await browser?.close();
     await preview?.stop();
     await backend?.stop();
