@@ -520,8 +520,6 @@ def test_sweep_drawdown_equals_numpy_on_hard_curves() -> None:
     # Only each stretch's trough below a peak is measured, and only when it may be a new
     # worst: ties, flat stretches, near-peak values a rounding apart, drawdowns within 1e-12
     # of 100% and a last bar below zero must still give NumPy's max(1 - equity / peak).
-    from contango.engine.kernels import sweep_metrics_nb as smt
-
     rng = np.random.default_rng(23)
     curves: list[F64] = []
     for n in (2, 3, 9, 130, 600):
@@ -536,13 +534,61 @@ def test_sweep_drawdown_equals_numpy_on_hard_curves() -> None:
     deep = np.array([1e6, 2e6, 2e6 * 1e-13, 3e-7, 1.5e6, 2.5e6, 2.5e6 * (1 - 1e-15), 1.0])
     curves += [deep, np.append(deep, -5.0), np.append(walk, 0.0)]
     for equity in curves:
-        n = equity.shape[0]
-        plans = smt.trial_plans_nb(n)
-        out = np.empty(smt.N_METRICS)
-        smt.trial_metrics_nb(
-            252.0, n / 252.0, float(equity[0]), np.empty(n), equity, np.empty(n),
-            np.empty((smt.WORK_ROWS, smt.work_width_nb(plans))), plans, np.zeros(smt.N_SLOTS),
-            0, out, np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0),
-        )  # fmt: skip
-        want = np.max(1.0 - equity / np.maximum.accumulate(equity))
-        assert out[smt.MAX_DRAWDOWN] == want, equity
+        assert _kernel_drawdown(equity) == _numpy_drawdown(equity), equity
+
+
+def _kernel_drawdown(equity: F64) -> float:
+    """The sweep kernel's maximum drawdown of ``equity`` (its metrics of that curve)."""
+    from contango.engine.kernels import sweep_metrics_nb as smt
+    from contango.engine.kernels.sweep_stats_nb import block_plan_nb
+
+    n = equity.shape[0]
+    plans = smt.trial_plans_nb(n)
+    out = np.empty(smt.N_METRICS)
+    no_blocks = block_plan_nb(np.empty(0, dtype=np.int64))
+    smt.trial_metrics_nb(
+        252.0, n / 252.0, float(equity[0]), np.empty(n), equity, np.empty(n),
+        np.empty((smt.WORK_ROWS, smt.work_width_nb(plans))), plans, np.zeros(smt.N_SLOTS),
+        0, out, no_blocks, np.empty(0), np.empty(0), np.empty(0),
+    )  # fmt: skip
+    return float(out[smt.MAX_DRAWDOWN])
+
+
+def _numpy_drawdown(equity: F64) -> float:
+    return float(np.max(1.0 - equity / np.maximum.accumulate(equity)))
+
+
+@st.composite
+def _drawdown_curve(draw: st.DrawFn) -> F64:
+    """Curves made of stretches that exercise each way the kernel walks 8 bars at a time:
+    climbs to new peaks (steep or a rounding apart), plateaus at the peak, dips shallower
+    and deeper than the worst so far, lone spikes; the last value sometimes zero or below."""
+    level = draw(st.floats(1e3, 1e7))
+    values: list[float] = [level]
+    for _ in range(draw(st.integers(1, 40))):
+        kind = draw(st.sampled_from(["climb", "ulps", "plateau", "dip", "spike", "noise"]))
+        length = draw(st.integers(1, 24))
+        size = draw(st.floats(1e-6, 0.6))
+        for i in range(length):
+            if kind == "climb":
+                level *= 1.0 + size / length
+            elif kind == "ulps":
+                level = math.nextafter(level, math.inf if i % 3 else -math.inf)
+            elif kind == "dip":
+                level *= 1.0 - size / length
+            elif kind == "spike":
+                values.append(level * (1.0 + size) if i % 2 else level * (1.0 - size))
+                continue
+            elif kind == "noise":
+                level *= 1.0 + draw(st.floats(-size, size)) / 10.0
+            values.append(level)
+    if draw(st.booleans()):
+        values[-1] = draw(st.sampled_from([0.0, -5.0, values[-1] * 1e-14]))
+    return np.asarray(values, dtype=np.float64)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(equity=_drawdown_curve())
+def test_sweep_drawdown_equals_numpy_on_any_curve(equity: F64) -> None:
+    # Runs of 8 bars are skipped or walked bar by bar; either way the figure is NumPy's.
+    assert _kernel_drawdown(equity) == _numpy_drawdown(equity)

@@ -46,10 +46,9 @@ from contango.research.overfitting_nb import (
 from contango.research.return_stats import (
     ReturnStatistics,
     block_starts,
-    by_column,
     sharpe_per_bar,
 )
-from contango.research.return_stats_nb import block_stats_nb, column_stats_nb
+from contango.research.return_stats_nb import column_stats_nb
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -308,10 +307,7 @@ def probability_of_backtest_overfitting(returns: F64, n_blocks: int = 16) -> Ove
     """
     r = _checked_returns(returns, n_blocks)
     sizes, starts = block_starts(r.shape[0], n_blocks)
-    if by_column(r):
-        *_, sums, squares = column_stats_nb(r, starts)
-    else:
-        sums, squares = block_stats_nb(r, starts)
+    *_, sums, squares = column_stats_nb(r, starts)
     return _cscv_of_blocks(sums, squares, sizes)
 
 

@@ -3,7 +3,8 @@
 
 Gathered from a ``T x N`` returns matrix in one read (``return_stats_nb``), or taken from the
 sweep kernel, which gathers the same sums, in the same order, while it runs each trial
-(:func:`statistics_of_moments`).
+(:func:`statistics_of_moments`). Every sum is NumPy's ``.sum()`` of a trial's numbers (a
+contiguous array, added pairwise): :func:`sharpe_per_bar_reference` gives the same figures.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from contango.research.overfitting_nb import NO_DISPERSION
-from contango.research.return_stats_nb import block_stats_nb, column_moments_nb, column_stats_nb
+from contango.research.return_stats_nb import column_moments_nb, column_stats_nb
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -24,22 +25,10 @@ def sharpe_per_bar(returns: F64) -> F64:
     """Mean over standard deviation (ddof=1) of each column's finite returns; NaN when flat,
     including constant returns, whose deviations from their rounded mean are noise that would
     otherwise give a Sharpe ratio of ~1e15 (``NO_DISPERSION``). Compiled; the figures equal
-    :func:`sharpe_per_bar_reference`'s to rounding (``column_moments_nb``)."""
+    :func:`sharpe_per_bar_reference`'s bit for bit (``column_moments_nb``)."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[:, None] if r.ndim == 1 else r
-    if by_column(r):
-        whole = np.array([0, r.shape[0]], dtype=np.int64)
-        count, mean, deviations, squares, _, _ = column_stats_nb(r, whole)
-    else:
-        count, mean, deviations, squares = column_moments_nb(r)
-    return sharpe_of_moments(count, mean, deviations, squares)
-
-
-def by_column(returns: F64) -> bool:
-    """Whether to read ``returns`` column by column (each column contiguous, as in a sweep's
-    Fortran-ordered returns and their slices): the row-wise kernels would stride across every
-    column on each row. Same figures either way."""
-    return returns.strides[0] == returns.itemsize and not returns.flags.c_contiguous
+    return sharpe_of_moments(*column_moments_nb(r))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,11 +56,7 @@ def return_statistics(returns: F64, n_blocks: int) -> ReturnStatistics:
     if r.ndim != 2 or n_blocks < 1 or r.shape[0] < n_blocks:
         raise ValueError(f"cannot cut returns of shape {r.shape} into {n_blocks} blocks")
     sizes, starts = block_starts(r.shape[0], n_blocks)
-    if by_column(r):
-        count, mean, deviations, squares, sums, block_squares = column_stats_nb(r, starts)
-    else:
-        count, mean, deviations, squares = column_moments_nb(r)
-        sums, block_squares = block_stats_nb(r, starts)
+    count, mean, deviations, squares, sums, block_squares = column_stats_nb(r, starts)
     return ReturnStatistics(
         sharpe_per_bar=sharpe_of_moments(count, mean, deviations, squares),
         block_sums=sums,
@@ -81,16 +66,18 @@ def return_statistics(returns: F64, n_blocks: int) -> ReturnStatistics:
 
 
 def sharpe_per_bar_reference(returns: F64) -> F64:
-    """The NumPy twin of :func:`sharpe_per_bar`."""
+    """The NumPy twin of :func:`sharpe_per_bar`: each column's finite returns as a contiguous
+    array, and NumPy's own sums of it."""
     r = np.asarray(returns, dtype=np.float64)
     r = r[:, None] if r.ndim == 1 else r
-    finite = np.isfinite(r)
-    count = finite.sum(axis=0).astype(np.float64)
-    x = np.where(finite, r, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = x.sum(axis=0) / count
-    deviations = (np.where(finite, x - mean, 0.0) ** 2).sum(axis=0)
-    return sharpe_of_moments(count, mean, deviations, (x**2).sum(axis=0))
+    moments = np.zeros((4, r.shape[1]))
+    for j in range(r.shape[1]):
+        finite = np.ascontiguousarray(r[np.isfinite(r[:, j]), j])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = finite.sum() / finite.size if finite.size else np.nan
+        deviations = ((finite - mean) ** 2).sum() if finite.size else 0.0
+        moments[:, j] = finite.size, mean, deviations, (finite**2).sum()
+    return sharpe_of_moments(*moments)
 
 
 def sharpe_of_moments(count: F64, mean: F64, deviations: F64, squares: F64) -> F64:

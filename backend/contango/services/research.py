@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,33 +162,32 @@ def _trial_returns(config: ResearchConfig, loaded: LoadedData, run: SweepRun, tr
     return again.returns[1:, 0]
 
 
-def _diagnostics(
-    result: SweepResult, best_returns: F64, log: TrialLog, pbo: OverfitProbability | None
-) -> dict[str, Any]:
-    """The ``deflated_sharpe`` entry (the chosen trial, its bar returns ``best_returns``,
-    against every trial in ``log``) and the ``pbo`` entry of a sweep's diagnostics."""
+def _deflated_sharpe_entry(result: SweepResult, best_returns: F64, log: TrialLog) -> dict[str, Any]:
+    """The ``deflated_sharpe`` entry of a sweep's diagnostics: the chosen trial, its bar
+    returns ``best_returns``, against every trial in ``log``."""
     root_year = math.sqrt(result.periods_per_year)
     dsr = deflated_sharpe_of_returns(
         best_returns, n_trials=max(log.n_trials, 1), trial_sharpes=log.sharpes_per_bar()
     )
-    out: dict[str, Any] = {
-        "deflated_sharpe": {
-            "dsr": _finite(dsr.dsr),
-            "sharpe_per_bar": _finite(dsr.sharpe),
-            "sharpe_annualised": _finite(dsr.sharpe * root_year),
-            "expected_max_sharpe_per_bar": dsr.expected_max_sharpe,
-            "expected_max_sharpe_annualised": dsr.expected_max_sharpe * root_year,
-            "n_trials": dsr.n_trials,
-            "sharpe_variance_per_bar": dsr.sharpe_variance,
-            "n_obs": dsr.n_obs,
-            "skew": _finite(dsr.skew),
-            "kurtosis": _finite(dsr.kurtosis),
-        }
+    return {
+        "dsr": _finite(dsr.dsr),
+        "sharpe_per_bar": _finite(dsr.sharpe),
+        "sharpe_annualised": _finite(dsr.sharpe * root_year),
+        "expected_max_sharpe_per_bar": dsr.expected_max_sharpe,
+        "expected_max_sharpe_annualised": dsr.expected_max_sharpe * root_year,
+        "n_trials": dsr.n_trials,
+        "sharpe_variance_per_bar": dsr.sharpe_variance,
+        "n_obs": dsr.n_obs,
+        "skew": _finite(dsr.skew),
+        "kurtosis": _finite(dsr.kurtosis),
     }
+
+
+def _pbo_entry(pbo: OverfitProbability | None) -> dict[str, Any]:
+    """The ``pbo`` entry of a sweep's diagnostics."""
     if pbo is None:
-        out["pbo"] = {"pbo": None, "why": "needs >= 2 trials and >= 2 bars per block"}
-        return out
-    out["pbo"] = {
+        return {"pbo": None, "why": "needs >= 2 trials and >= 2 bars per block"}
+    return {
         "pbo": pbo.pbo,
         "n_blocks": pbo.n_blocks,
         "combinations": int(pbo.logits.size),
@@ -197,7 +195,6 @@ def _diagnostics(
         "prob_oos_loss": pbo.prob_oos_loss,
         "logit_median": float(np.median(pbo.logits)),
     }
-    return out
 
 
 def lookahead_diagnostics(
@@ -298,25 +295,21 @@ def report_sweep(
     stats = _statistics(result, blocks)
     n_obs = int(result.ts.shape[0] - 1)
 
-    def bookkeeping() -> tuple[TrialLog, dict[str, Any]]:
-        ids = _sweep_trial_ids(config, sets)
-        records = trial_records(
-            sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=config_id(config)
-        )
-        log = record_trials(key, records, registry_folder)
-        return log, lookahead_diagnostics(strategy, result.params[best], loaded, config)
-
-    # The PBO kernel releases the interpreter, so the trials are identified and recorded and
-    # the look-ahead checked (Python work) in a thread meanwhile. PBO runs here, not in that
-    # thread: the compiled kernels keep one team of threads per calling thread, and a new one
-    # per sweep would be started afresh each time.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        side = pool.submit(bookkeeping)
-        pbo = overfitting_of_statistics(stats) if blocks > 1 else None
-        best_returns = _trial_returns(config, loaded, run, best)
-        log, lookahead = side.result()
-    diagnostics = _diagnostics(result, best_returns, log, pbo)
-    diagnostics["lookahead"] = lookahead
+    ids = _sweep_trial_ids(config, sets)
+    records = trial_records(
+        sets, ids, result.sharpe, stats.sharpe_per_bar, n_obs=n_obs, sweep_id=config_id(config)
+    )
+    log = record_trials(key, records, registry_folder)
+    # One after the other: the Python work above and PBO's compiled CSCV (on every core)
+    # were slower side by side in two threads on two cores (measured), the CSCV's share of
+    # tasks on the core the Python thread was using waiting for it.
+    pbo = overfitting_of_statistics(stats) if blocks > 1 else None
+    dsr = _deflated_sharpe_entry(result, _trial_returns(config, loaded, run, best), log)
+    diagnostics: dict[str, Any] = {
+        "deflated_sharpe": dsr,
+        "pbo": _pbo_entry(pbo),
+        "lookahead": lookahead_diagnostics(strategy, result.params[best], loaded, config),
+    }
     diagnostics.update(
         objective=objective,
         best_trial=best,

@@ -6,12 +6,14 @@ in NumPy's pairwise order (``sweep_pairwise_nb``), so they agree bit for bit, no
 rounding. Trade figures come from running sums kept during the simulation (the order of
 additions differs from NumPy's: agreement to ~1e-15 relative).
 
-After the simulation a trial's rows are read in four passes, each doing all the work that
+After the simulation a trial's rows are read in a few passes, each doing all the work that
 needs the same inputs: the bar returns (a division per bar, in a loop the compiler vectorises:
-a select, not a branch, guards the divisor); the mean equity with the running drawdown; the
-sum of the returns, with the first pass of the return statistics; the squared deviations and
-shortfalls, with the statistics' deviations. A wiped-out account (a non-positive equity
-before the last bar) takes the plain route of ``_wiped_out_nb``.
+a select, not a branch, guards the divisor); the mean equity; the highest and lowest equity of
+each run of 8 bars, from which the drawdown walks the curve 8 bars at a time (a running peak
+bar by bar is a chain of dependent steps); the sums of the returns and of their squares; the
+squared deviations and shortfalls; when asked, each block's sums (``sweep_stats_nb``).
+A wiped-out account (a non-positive equity before the last bar) takes the plain route of
+``_wiped_out_nb``.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only
@@ -27,22 +29,19 @@ from numba import njit
 
 from contango.engine.kernels.sweep_pairwise_nb import (
     PairwisePlan,
-    add8,
     combine_nb,
-    fold8,
-    leaf_spread_dev_nb,
     leaf_spread_nb,
     leaf_sum_nb,
+    leaf_sum_squares_nb,
     pairwise_plan_nb,
-    row8,
 )
 from contango.engine.kernels.sweep_stats_nb import (
     COUNT,
     DEVIATIONS,
     MEAN,
     SQUARES,
-    first_block_nb,
-    leaf_sum_chains_nb,
+    BlockPlan,
+    block_sums_nb,
     return_stats_nb,
 )
 
@@ -76,8 +75,8 @@ NOTIONAL = 6
 N_SLOTS = 7
 
 # Rows of the per-trial work area: leaf sums of the four pairwise figures, then the stack.
-_EQUITY, _RETURNS, _SQUARES, _SHORTFALL, _STACK = 0, 1, 2, 3, 4
-WORK_ROWS = 5
+_EQUITY, _RETURNS, _SQUARES, _SHORTFALL, _RETURN_SQUARES, _STACK = 0, 1, 2, 3, 4, 5
+WORK_ROWS = 6
 
 
 class TrialPlans(NamedTuple):
@@ -150,24 +149,63 @@ def _drawdown_end(dd: Drawdown) -> float:
 
 
 @njit(cache=True, inline="always")
-def _leaf_equity_nb(x: F64, lo: int, size: int, dd: Drawdown) -> tuple[float, Drawdown]:
-    """One pairwise leaf of the equity (as ``leaf_sum_nb``) with the drawdown walked along
-    in time order (the same values read once)."""
-    hi = lo + size
-    last = hi - size % 8 if size >= 8 else lo
-    res = 0.0
-    if size >= 8:
-        r = row8(x, lo)
-        for b in range(lo, last, 8):
-            if b > lo:
-                r = add8(r, row8(x, b))
-            for i in range(b, b + 8):
+def _above(a: float, b: float) -> float:
+    return a if a > b else b
+
+
+@njit(cache=True, inline="always")
+def _below(a: float, b: float) -> float:
+    return a if a < b else b
+
+
+@njit(cache=True, inline="always")
+def _block_ranges_nb(x: F64, n_blocks: int, highs: F64, lows: F64) -> None:
+    """The highest and lowest of each run of 8 values ``x[8 k: 8 k + 8]``, ``k < n_blocks``:
+    independent blocks, a loop the compiler vectorises."""
+    for k in range(n_blocks):
+        b = 8 * k
+        highs[k] = _above(
+            _above(_above(x[b], x[b + 1]), _above(x[b + 2], x[b + 3])),
+            _above(_above(x[b + 4], x[b + 5]), _above(x[b + 6], x[b + 7])),
+        )
+        lows[k] = _below(
+            _below(_below(x[b], x[b + 1]), _below(x[b + 2], x[b + 3])),
+            _below(_below(x[b + 4], x[b + 5]), _below(x[b + 6], x[b + 7])),
+        )
+
+
+@njit(cache=True, inline="always")
+def _drawdown_nb(x: F64, scratch: F64) -> float:
+    """``max(1 - x / running peak)`` of a curve positive before its last value, exactly as
+    :func:`_drawdown_step` walks it, but a run of 8 values at a time where that is certain
+    to change nothing but the peak and the trough (``scratch`` holds ``n // 4`` values).
+
+    A run whose highest value is not above the peak only lowers the trough to its lowest.
+    A run with a new peak, when the stretch before it is not (yet) to be measured and none
+    of its values is below its highest times ``floor``, measures nothing either: every
+    stretch that ends inside it has its trough at or above its own peak times ``floor``
+    (rounding is monotone), and the stretch it leaves open, from its highest value, can only
+    be measured at a later value below that peak times ``floor``, whose trough is then that
+    value or lower. Any other run, and the values after the last whole run (the last value
+    among them: it may be zero or below), take the step value by value."""
+    n = x.shape[0]
+    n_blocks = (n - 1) // 8
+    highs, lows = scratch[:n_blocks], scratch[n_blocks : 2 * n_blocks]
+    _block_ranges_nb(x, n_blocks, highs, lows)
+    dd = (x[0], x[0], 0.0, 1.0)
+    for k in range(n_blocks):
+        peak, trough, worst, floor = dd
+        high, low = highs[k], lows[k]
+        if high <= peak:
+            dd = (peak, _below(trough, low), worst, floor)
+        elif trough >= peak * floor and low >= high * floor:
+            dd = (high, high, worst, floor)
+        else:
+            for i in range(8 * k, 8 * k + 8):
                 dd = _drawdown_step(x[i], dd)
-        res = fold8(r)
-    for i in range(last, hi):  # the tail, or a leaf under 8 values (a plain sum from 0)
-        res += x[i]
+    for i in range(8 * n_blocks, n):
         dd = _drawdown_step(x[i], dd)
-    return res, dd
+    return _drawdown_end(dd)
 
 
 @njit(cache=True, inline="always")
@@ -185,49 +223,36 @@ def _walk_drawdown_nb(value: float, peak: float, worst: float) -> tuple[float, f
 
 @njit(cache=True, inline="always")
 def _spread_nb(
-    x: F64, first: int, plan: PairwisePlan, mean: float, centre: float, chain: bool,
-    work: F64,
-) -> tuple[float, float, float]:  # fmt: skip
+    x: F64, first: int, plan: PairwisePlan, mean: float, work: F64
+) -> tuple[float, float]:  # fmt: skip
     """Pairwise sums of ``(x - mean)^2`` and ``min(x, 0)^2`` over ``x[first:]`` laid out by
-    ``plan``, and, with ``chain``, the running sum of ``(x - centre)^2`` in time order."""
-    dev = 0.0
+    ``plan``."""
     leaves = plan.leaves
-    if chain:
-        for j in range(leaves.shape[0]):
-            work[_SQUARES, j], work[_SHORTFALL, j], dev = leaf_spread_dev_nb(
-                x, first + leaves[j, 0], leaves[j, 1], mean, centre, dev
-            )
-    else:
-        for j in range(leaves.shape[0]):
-            work[_SQUARES, j], work[_SHORTFALL, j] = leaf_spread_nb(
-                x, first + leaves[j, 0], leaves[j, 1], mean
-            )
+    for j in range(leaves.shape[0]):
+        work[_SQUARES, j], work[_SHORTFALL, j] = leaf_spread_nb(
+            x, first + leaves[j, 0], leaves[j, 1], mean
+        )
     squares = combine_nb(plan.program, work[_SQUARES], work[_STACK])
-    return squares, combine_nb(plan.program, work[_SHORTFALL], work[_STACK]), dev
+    return squares, combine_nb(plan.program, work[_SHORTFALL], work[_STACK])
 
 
 @njit(cache=True)
 def _return_sums_nb(
-    returns: F64, plans: TrialPlans, stats: bool, starts: I64, sums: F64, squares: F64,
-    work: F64,
-) -> tuple[float, float, float]:  # fmt: skip
-    """The pairwise sum of ``returns[1:]`` (all finite) and, with ``stats``, the first pass of
-    the return statistics (block sums into ``sums`` and ``squares``); returns the pairwise
-    sum, the sequential total and the sequential sum of squares."""
+    returns: F64, plans: TrialPlans, squares: bool, work: F64
+) -> tuple[float, float]:  # fmt: skip
+    """The pairwise sum of ``returns[1:]`` (all finite) and, with ``squares``, that of their
+    squares (NaN without)."""
     leaves = plans.returns_leaves
-    chains = (0.0, 0.0, 0.0, 0.0)
-    if stats:
-        block, end = first_block_nb(1, starts, sums, squares)
-        for j in range(leaves.shape[0]):
-            work[_RETURNS, j], chains, block, end = leaf_sum_chains_nb(
-                returns, 1 + leaves[j, 0], leaves[j, 1], chains, block, end, 1, starts, sums,
-                squares,
-            )  # fmt: skip
-    else:
+    if not squares:
         for j in range(leaves.shape[0]):
             work[_RETURNS, j] = leaf_sum_nb(returns, 1 + leaves[j, 0], leaves[j, 1])
+        return combine_nb(plans.returns_program, work[_RETURNS], work[_STACK]), np.nan
+    for j in range(leaves.shape[0]):
+        work[_RETURNS, j], work[_RETURN_SQUARES, j] = leaf_sum_squares_nb(
+            returns, 1 + leaves[j, 0], leaves[j, 1]
+        )
     total = combine_nb(plans.returns_program, work[_RETURNS], work[_STACK])
-    return total, chains[0], chains[1]
+    return total, combine_nb(plans.returns_program, work[_RETURN_SQUARES], work[_STACK])
 
 
 @njit(cache=True)
@@ -257,7 +282,7 @@ def _wiped_out_nb(
     for j in range(plan.leaves.shape[0]):
         wide[_RETURNS, j] = leaf_sum_nb(scratch, plan.leaves[j, 0], plan.leaves[j, 1])
     mean = combine_nb(plan.program, wide[_RETURNS], wide[_STACK]) / count
-    squares, shortfall, _ = _spread_nb(scratch, 0, plan, mean, 0.0, False, wide)
+    squares, shortfall = _spread_nb(scratch, 0, plan, mean, wide)
     return mean_equity, worst, mean, squares, shortfall, float(count)
 
 
@@ -265,40 +290,41 @@ def _wiped_out_nb(
 def trial_metrics_nb(
     periods_per_year: float, years: float, capital: float, returns: F64, equity: F64,
     scratch: F64, work: F64, plans: TrialPlans, acc: F64, exposed: int, out: F64,
-    starts: I64, moments: F64, sums: F64, squares_out: F64,
+    blocks: BlockPlan, moments: F64, sums: F64, squares_out: F64,
 ) -> None:  # fmt: skip
     """A trial's returns row from its equity curve, then the figures of ``compute_metrics``
-    (risk-free rate 0) and, when ``starts`` is not empty, its return statistics
-    (``sweep_stats_nb``) into ``moments``, ``sums`` and ``squares_out``.
+    (risk-free rate 0) and, when ``blocks`` has any, its return statistics
+    (``sweep_stats_nb``) into ``moments``, ``sums`` and ``squares_out``: with every return
+    finite, the mean and the squared deviations are the Sharpe ratio's own.
 
     ``returns[1:]`` are the bar returns ``compute_metrics`` measures (its curve starts at the
     first close); ``scratch`` needs room for ``n`` values, ``work`` is ``(WORK_ROWS,
     work_width_nb(plans))``.
     """
     n = equity.shape[0]
-    stats = starts.shape[0] > 0
+    stats = blocks.starts.shape[0] > 0
     if bar_returns_nb(capital, equity, returns):
         count = float(n - 1)
         leaves = plans.equity_leaves
-        dd = (equity[0], equity[0], 0.0, 1.0)
         for j in range(leaves.shape[0]):
-            work[_EQUITY, j], dd = _leaf_equity_nb(equity, leaves[j, 0], leaves[j, 1], dd)
-        worst = _drawdown_end(dd)
+            work[_EQUITY, j] = leaf_sum_nb(equity, leaves[j, 0], leaves[j, 1])
+        worst = _drawdown_nb(equity, scratch)
         mean_equity = combine_nb(plans.equity_program, work[_EQUITY], work[_STACK]) / n
-        pairwise, total, sq = _return_sums_nb(returns, plans, stats, starts, sums, squares_out,
-                                              work)  # fmt: skip
-        mean, centre = pairwise / count, total / count
+        total, sq = _return_sums_nb(returns, plans, stats, work)
+        mean = total / count
         plan = PairwisePlan(plans.returns_leaves, plans.returns_program)
-        squares, shortfall, dev = _spread_nb(returns, 1, plan, mean, centre, stats, work)
+        squares, shortfall = _spread_nb(returns, 1, plan, mean, work)
         if stats:
-            moments[COUNT], moments[MEAN], moments[DEVIATIONS] = count, centre, dev
+            moments[COUNT], moments[MEAN], moments[DEVIATIONS] = count, mean, squares
             moments[SQUARES] = sq
+            block_sums_nb(returns, 1, blocks, sums, squares_out, work[_EQUITY],
+                          work[_RETURNS], work[_STACK])  # fmt: skip
     else:
         mean_equity, worst, mean, squares, shortfall, count = _wiped_out_nb(
             returns, equity, scratch, work, plans
         )
         if stats:
-            return_stats_nb(returns, 1, starts, moments, sums, squares_out)
+            return_stats_nb(returns, 1, blocks, moments, sums, squares_out)
     _figures_nb(periods_per_year, years, equity, acc, exposed, mean_equity, worst, mean,
                 squares, shortfall, count, out)  # fmt: skip
 

@@ -47,7 +47,7 @@ from contango.engine.kernels.sweep_metrics_nb import (
     work_width_nb,
 )
 from contango.engine.kernels.sweep_one_nb import OneMarket, Rules, run_one_nb
-from contango.engine.kernels.sweep_stats_nb import N_MOMENTS
+from contango.engine.kernels.sweep_stats_nb import N_MOMENTS, BlockPlan, block_plan_nb
 from contango.engine.kernels.templates_nb import crossover_targets_nb
 
 F64 = npt.NDArray[np.float64]
@@ -223,10 +223,15 @@ def workspace_nb(n: int, m: int, plans: TrialPlans) -> Workspace:
 
 
 class Blocks(NamedTuple):
-    """Where the return statistics go (``sweep_stats_nb``). Not wanted: ``starts`` empty and
-    the outputs ``(k, 0)``."""
+    """Where the return statistics go (``sweep_stats_nb``), with the blocks' pairwise plan
+    (``sweep_stats_nb.BlockPlan``, flat: a parallel loop takes no nested tuple). Not
+    wanted: ``starts`` empty and the outputs ``(k, 0)``."""
 
     starts: I64  # (S + 1,) block boundaries over the rows of returns[1:]
+    leaves: I64
+    first_leaf: I64
+    program: I64
+    first_token: I64
     moments: F64  # (k, N_MOMENTS)
     sums: F64  # (k, S)
     squares: F64  # (k, S)
@@ -234,18 +239,26 @@ class Blocks(NamedTuple):
 
 def new_blocks(k: int, starts: I64 | None) -> Blocks:
     """Outputs for the return statistics of ``k`` trials (``(k, 0)``: none wanted)."""
-    if starts is None:
-        empty = np.empty((k, 0))
-        return Blocks(np.empty(0, dtype=np.int64), empty, empty, empty)
-    n_blocks = starts.shape[0] - 1
+    plan = block_plan_nb(np.empty(0, dtype=np.int64) if starts is None else starts)
+    n_blocks = plan.first_leaf.shape[0] - 1
+    width = N_MOMENTS if n_blocks > 0 else 0
     return Blocks(
-        starts, np.empty((k, N_MOMENTS)), np.empty((k, n_blocks)), np.empty((k, n_blocks))
-    )
+        *plan, np.empty((k, width)), np.empty((k, n_blocks)), np.empty((k, n_blocks))
+    )  # fmt: skip
 
 
 def blocks_slice(blocks: Blocks, lo: int, hi: int) -> Blocks:
     """The outputs of trials ``lo:hi`` (views)."""
-    return Blocks(blocks.starts, blocks.moments[lo:hi], blocks.sums[lo:hi], blocks.squares[lo:hi])
+    return blocks._replace(
+        moments=blocks.moments[lo:hi], sums=blocks.sums[lo:hi], squares=blocks.squares[lo:hi]
+    )
+
+
+@njit(cache=True, inline="always")
+def _plan_nb(blocks: Blocks) -> BlockPlan:
+    return BlockPlan(
+        blocks.starts, blocks.leaves, blocks.first_leaf, blocks.program, blocks.first_token
+    )
 
 
 @njit(cache=True)
@@ -343,7 +356,7 @@ def _finish_trial_nb(
     row = returns[i] if returns.shape[0] > 0 else ws.row
     trial_metrics_nb(
         par.periods_per_year, par.years, par.capital, row, ws.equity, ws.scratch,
-        ws.work, plans, ws.acc, exposed, metrics[i], blocks.starts, blocks.moments[i],
+        ws.work, plans, ws.acc, exposed, metrics[i], _plan_nb(blocks), blocks.moments[i],
         blocks.sums[i], blocks.squares[i],
     )  # fmt: skip
 

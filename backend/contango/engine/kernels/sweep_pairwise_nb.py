@@ -11,12 +11,8 @@ bit only if the kernel adds in exactly that order.
 Every trial of a sweep has the same number of bars, so the split is planned once per kernel
 call (:func:`pairwise_plan_nb`): the leaves in index order and a postfix program that adds
 their sums back up. A trial then runs plain loops over the leaves (values in registers, no
-recursion, no allocation) and one short combine per figure. Leaves are visited in index order
-and, within a leaf, values in time order, so a running quantity (a drawdown, a sequential
-sum) can ride along in the same loop.
+recursion, no allocation) and one short combine per figure.
 """
-
-# ruff: noqa: PLR0917 - numba kernels take positional arguments only
 
 from __future__ import annotations
 
@@ -124,6 +120,37 @@ def leaf_sum_nb(x: F64, lo: int, size: int) -> float:
 
 
 @njit(cache=True, inline="always")
+def _times8(r: Acc8) -> Acc8:
+    return (
+        r[0] * r[0], r[1] * r[1], r[2] * r[2], r[3] * r[3],
+        r[4] * r[4], r[5] * r[5], r[6] * r[6], r[7] * r[7],
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def leaf_sum_squares_nb(x: F64, lo: int, size: int) -> tuple[float, float]:
+    """One leaf: the sums of ``x[lo:lo + size]`` and of its squares (``x * x``, as NumPy's
+    temporary ``x ** 2``), each in NumPy's order."""
+    if size < 8:
+        res, sq = 0.0, 0.0
+        for i in range(lo, lo + size):
+            res += x[i]
+            sq += x[i] * x[i]
+        return res, sq
+    r = row8(x, lo)
+    q = _times8(r)
+    last = lo + size - size % 8
+    for b in range(lo + 8, last, 8):
+        v = row8(x, b)
+        r, q = add8(r, v), add8(q, _times8(v))
+    res, sq = fold8(r), fold8(q)
+    for i in range(last, lo + size):
+        res += x[i]
+        sq += x[i] * x[i]
+    return res, sq
+
+
+@njit(cache=True, inline="always")
 def _squares8(x: F64, b: int, mean: float) -> tuple[Acc8, Acc8]:
     """``(x - mean) ** 2`` and ``minimum(x, 0) ** 2`` of 8 values, as NumPy's temporaries."""
     e = (
@@ -160,30 +187,3 @@ def leaf_spread_nb(x: F64, lo: int, size: int, mean: float) -> tuple[float, floa
         squares += e * e
         shortfall += f * f
     return squares, shortfall
-
-
-@njit(cache=True, inline="always")
-def leaf_spread_dev_nb(
-    x: F64, lo: int, size: int, mean: float, centre: float, dev: float
-) -> tuple[float, float, float]:
-    """:func:`leaf_spread_nb`, with ``dev`` carried on by ``(x - centre) ** 2`` in time order
-    in the same loop (a chain of dependent additions: the pairwise work fills its gaps)."""
-    hi = lo + size
-    last = hi - size % 8 if size >= 8 else lo
-    squares, shortfall = 0.0, 0.0
-    if size >= 8:
-        d, s = _squares8(x, lo, mean)
-        for b in range(lo, last, 8):
-            if b > lo:
-                dd, ss = _squares8(x, b, mean)
-                d, s = add8(d, dd), add8(s, ss)
-            for i in range(b, b + 8):
-                c = x[i] - centre
-                dev += c * c
-        squares, shortfall = fold8(d), fold8(s)
-    for i in range(last, hi):
-        e, f, c = x[i] - mean, min(x[i], 0.0), x[i] - centre
-        squares += e * e
-        shortfall += f * f
-        dev += c * c
-    return squares, shortfall, dev

@@ -6,22 +6,21 @@ sums of squares of the returns over consecutive blocks of bars. Reading them bac
 finished sweep means another pass over its whole returns matrix (tens of MB for thousands of
 trials); the sweep kernel gathers them instead while each trial's returns row is in cache.
 
-The figures must equal, bit for bit, what the research layer's ``column_stats_nb`` computes
-from the sweep's returns (the engine does not import research: this module restates its
-arithmetic). For the returns ``x`` of one trial (``returns[1:]``, blocks
+Every figure is a sum as NumPy adds a contiguous array (pairwise, ``sweep_pairwise_nb``), so
+a plain ``.sum()`` of the same numbers gives it bit for bit, and the research layer's
+``return_stats_nb`` (which calls :func:`return_stats_nb` per column) gives the same figures
+from a finished sweep's returns. For the returns ``x`` of one trial (``returns[1:]``, blocks
 ``starts[b]:starts[b + 1]`` covering every row):
 
-* finite returns are added in time order into a count, a total and a sum of squares; a
-  non-finite return (after a wiped-out account) counts as 0 in the block sums only;
-* each block's sum and sum of squares start from 0 and add its rows in time order;
-* the mean is ``total / count`` (NaN without a finite return); the deviations ``x - mean`` of
-  finite returns (0 for the others) are squared and added in time order in a second pass.
+* ``f``, the finite returns in time order: the count is ``f.size``, the mean
+  ``f.sum() / f.size`` (NaN without any), the deviations ``((f - mean) ** 2).sum()`` and the
+  squares ``(f ** 2).sum()`` (both 0 without any);
+* ``z``, ``x`` with its non-finite returns as 0 (no position): block ``b``'s sum is
+  ``z[starts[b]:starts[b + 1]].sum()`` and its squares ``(z[...] ** 2).sum()`` (0 when empty).
 
-Sequential sums are chains of dependent additions (each waits for the previous one); the
-fused kernel runs them in loops that have other, independent work to overlap with: the first
-pass with the pairwise sum of the same returns (:func:`leaf_sum_chains_nb`), the deviations
-with the pairwise spread of ``sweep_pairwise_nb``. :func:`return_stats_nb` is the plain
-version, for a trial whose account was wiped out and for the per-trial engine.
+With every return finite the mean and the deviations are those of the sweep's own Sharpe
+ratio (``sweep_metrics_nb`` sums them so), and every sum runs on independent accumulators:
+no chain of dependent additions, as time-ordered sums would be, holds the kernel up.
 """
 
 # ruff: noqa: PLR0917 - numba kernels take positional arguments only
@@ -29,12 +28,18 @@ version, for a trial whose account was wiped out and for the per-trial engine.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-from contango.engine.kernels.sweep_pairwise_nb import add8, fold8, row8
+from contango.engine.kernels.sweep_pairwise_nb import (
+    combine_nb,
+    leaf_spread_nb,
+    leaf_sum_squares_nb,
+    pairwise_plan_nb,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -46,114 +51,119 @@ SQUARES = 3
 N_MOMENTS = 4
 
 
-# The first pass's running sums: total, sum of squares, the current block's sum and sum of
-# squares (the current block and the index at which it ends travel beside them).
-Chains = tuple[float, float, float, float]
+class BlockPlan(NamedTuple):
+    """NumPy's pairwise split of every block: block ``b``'s leaves (offset into the returns
+    less row 0, size) are ``leaves[first_leaf[b]:first_leaf[b + 1]]``, its postfix program
+    (``sweep_pairwise_nb.PairwisePlan``, over its own leaves)
+    ``program[first_token[b]:first_token[b + 1]]``. No blocks: ``starts`` empty."""
+
+    starts: I64  # (S + 1,)
+    leaves: I64  # (L, 2)
+    first_leaf: I64  # (S + 1,)
+    program: I64
+    first_token: I64  # (S + 1,)
 
 
 @njit(cache=True)
-def flush_nb(
-    end_at: int, block_sum: float, block_sq: float, block: int, first: int, starts: I64,
-    sums: F64, squares: F64,
-) -> tuple[int, int]:  # fmt: skip
-    """Write out the block ending at index ``end_at`` and any empty ones after it (sums 0);
-    returns the next block and the index at which it ends (-1 after the last). A real call:
-    it runs once per block, and inlined it would make the loop around it reference-count
-    the arrays at every return."""
-    n_blocks = starts.shape[0] - 1
-    end = end_at
-    while end == end_at:
-        sums[block] = block_sum
-        squares[block] = block_sq
-        block_sum, block_sq = 0.0, 0.0
-        block += 1
-        end = first + starts[block + 1] if block < n_blocks else -1
-    return block, end
+def block_plan_nb(starts: I64) -> BlockPlan:
+    """The plan of blocks ``starts[b]:starts[b + 1]`` (``starts`` increasing; empty: none)."""
+    n_blocks = max(starts.shape[0] - 1, 0)
+    room = 0
+    for b in range(n_blocks):
+        room += (starts[b + 1] - starts[b]) // 32 + 2  # pairwise_plan_nb's bound per block
+    leaves = np.empty((room, 2), dtype=np.int64)
+    program = np.empty(2 * room, dtype=np.int64)
+    first_leaf = np.zeros(n_blocks + 1, dtype=np.int64)
+    first_token = np.zeros(n_blocks + 1, dtype=np.int64)
+    n_leaves, n_tokens = 0, 0
+    for b in range(n_blocks):
+        size = starts[b + 1] - starts[b]
+        if size > 0:
+            plan = pairwise_plan_nb(size)
+            for j in range(plan.leaves.shape[0]):
+                leaves[n_leaves + j, 0] = starts[b] + plan.leaves[j, 0]
+                leaves[n_leaves + j, 1] = plan.leaves[j, 1]
+            program[n_tokens : n_tokens + plan.program.shape[0]] = plan.program
+            n_leaves += plan.leaves.shape[0]
+            n_tokens += plan.program.shape[0]
+        first_leaf[b + 1] = n_leaves
+        first_token[b + 1] = n_tokens
+    return BlockPlan(
+        starts, leaves[:n_leaves].copy(), first_leaf, program[:n_tokens].copy(), first_token
+    )
 
 
 @njit(cache=True)
-def first_block_nb(first: int, starts: I64, sums: F64, squares: F64) -> tuple[int, int]:
-    """The first block and the index at which it ends, for returns from index ``first`` on
-    (leading empty blocks are written out)."""
-    if starts[1] == 0:
-        return flush_nb(first, 0.0, 0.0, 0, first, starts, sums, squares)
-    return 0, first + starts[1]
-
-
-@njit(cache=True, inline="always")
-def _add_nb(x: float, total: float, sq: float, block_sum: float, block_sq: float) -> Chains:
-    q = x * x
-    return total + x, sq + q, block_sum + x, block_sq + q
-
-
-@njit(cache=True, inline="always")
-def leaf_sum_chains_nb(
-    x: F64, lo: int, size: int, chains: Chains, block: int, end: int, first: int,
-    starts: I64, sums: F64, squares: F64,
-) -> tuple[float, Chains, int, int]:  # fmt: skip
-    """One pairwise leaf of ``x[lo:lo + size]`` (all finite) as ``leaf_sum_nb``, with the
-    first pass of the statistics carried along in time order (its chains of additions wait
-    on each other; the leaf's sum is independent work that fills the gaps); ``block`` ends
-    at index ``end``. The per-value steps are written out on scalars: an array handed to a
-    helper inside the loop would be reference-counted at every value."""
-    total, sq, block_sum, block_sq = chains
-    hi = lo + size
-    last = hi - size % 8 if size >= 8 else lo
-    res = 0.0
-    if size >= 8:
-        r = row8(x, lo)
-        for b in range(lo, last, 8):
-            if b > lo:
-                r = add8(r, row8(x, b))
-            for i in range(b, b + 8):
-                total, sq, block_sum, block_sq = _add_nb(x[i], total, sq, block_sum, block_sq)
-                if i + 1 == end:
-                    block, end = flush_nb(end, block_sum, block_sq, block, first, starts, sums,
-                                          squares)  # fmt: skip
-                    block_sum, block_sq = 0.0, 0.0
-        res = fold8(r)
-    for i in range(last, hi):  # the tail, or a leaf under 8 values (a plain sum from 0)
-        res += x[i]
-        total, sq, block_sum, block_sq = _add_nb(x[i], total, sq, block_sum, block_sq)
-        if i + 1 == end:
-            block, end = flush_nb(end, block_sum, block_sq, block, first, starts, sums,
-                                  squares)  # fmt: skip
-            block_sum, block_sq = 0.0, 0.0
-    return res, (total, sq, block_sum, block_sq), block, end
+def block_sums_nb(
+    x: F64, first: int, plan: BlockPlan, sums: F64, squares: F64, work_sums: F64,
+    work_squares: F64, stack: F64,
+) -> None:  # fmt: skip
+    """Each block's sum and sum of squares of ``x[first:]`` (all finite) into ``sums`` and
+    ``squares``; the work rows need a column per leaf of the longest block, the stack 64."""
+    for b in range(plan.first_leaf.shape[0] - 1):
+        lo, hi = plan.first_leaf[b], plan.first_leaf[b + 1]
+        if lo == hi:
+            sums[b], squares[b] = 0.0, 0.0  # an empty block
+            continue
+        for j in range(lo, hi):
+            work_sums[j - lo], work_squares[j - lo] = leaf_sum_squares_nb(
+                x, first + plan.leaves[j, 0], plan.leaves[j, 1]
+            )
+        program = plan.program[plan.first_token[b] : plan.first_token[b + 1]]
+        sums[b] = combine_nb(program, work_sums, stack)
+        squares[b] = combine_nb(program, work_squares, stack)
 
 
 @njit(cache=True)
-def return_stats_nb(x: F64, first: int, starts: I64, moments: F64, sums: F64, squares: F64) -> None:
+def finite_moments_nb(f: F64, count: int, moments: F64) -> None:
+    """The moments of the ``count`` finite returns ``f[:count]`` into ``moments``."""
+    if count == 0:
+        moments[COUNT], moments[MEAN], moments[DEVIATIONS], moments[SQUARES] = 0.0, np.nan, 0.0, 0.0
+        return
+    plan = pairwise_plan_nb(count)
+    work = np.empty((3, max(plan.leaves.shape[0], 64)))
+    leaves = plan.leaves
+    for j in range(leaves.shape[0]):
+        work[0, j], work[1, j] = leaf_sum_squares_nb(f, leaves[j, 0], leaves[j, 1])
+    total = combine_nb(plan.program, work[0], work[2])
+    squares = combine_nb(plan.program, work[1], work[2])
+    mean = total / count
+    for j in range(leaves.shape[0]):
+        work[0, j], _ = leaf_spread_nb(f, leaves[j, 0], leaves[j, 1], mean)
+    moments[COUNT], moments[MEAN] = float(count), mean
+    moments[DEVIATIONS] = combine_nb(plan.program, work[0], work[2])
+    moments[SQUARES] = squares
+
+
+@njit(cache=True)
+def return_stats_nb(
+    x: F64, first: int, plan: BlockPlan, moments: F64, sums: F64, squares: F64
+) -> None:  # fmt: skip
     """The statistics of the returns ``x[first:]`` of one trial, some maybe non-finite, into
-    ``moments`` ``(N_MOMENTS,)``, ``sums`` and ``squares`` ``(S,)``: the plain two passes."""
-    count, total, sq = 0.0, 0.0, 0.0
-    for b in range(starts.shape[0] - 1):
-        block_sum, block_sq = 0.0, 0.0
-        for i in range(first + starts[b], first + starts[b + 1]):
-            v = x[i]
-            if math.isfinite(v):
-                count += 1.0
-                total += v
-                sq += v * v
-            else:
-                v = 0.0
-            block_sum += v
-            block_sq += v * v
-        sums[b] = block_sum
-        squares[b] = block_sq
-    mean = total / count if count > 0.0 else np.nan
-    dev = 0.0
-    for i in range(first, x.shape[0]):
-        d = x[i] - mean if math.isfinite(x[i]) else 0.0
-        dev += d * d
-    moments[COUNT], moments[MEAN], moments[DEVIATIONS], moments[SQUARES] = count, mean, dev, sq
+    ``moments`` ``(N_MOMENTS,)``, ``sums`` and ``squares`` ``(S,)``: the finite returns and
+    the returns with zeros gathered first, then summed."""
+    n = x.shape[0] - first
+    finite, zeroed = np.empty(n), np.empty(n)
+    count = 0
+    for i in range(n):
+        v = x[first + i]
+        if math.isfinite(v):
+            finite[count] = v
+            count += 1
+            zeroed[i] = v
+        else:
+            zeroed[i] = 0.0
+    finite_moments_nb(finite, count, moments)
+    work = np.empty((3, max(n // 32 + 2, 64)))
+    block_sums_nb(zeroed, 0, plan, sums, squares, work[0], work[1], work[2])
 
 
 @njit(cache=True, nogil=True)
 def rows_stats_nb(returns: F64, starts: I64, moments: F64, sums: F64, squares: F64) -> None:
-    """:func:`return_stats_nb` of every row of ``returns`` ``(k, n)`` (nothing when
-    ``starts`` is empty)."""
+    """:func:`return_stats_nb` of every row of ``returns`` ``(k, n)`` from index 1 (nothing
+    when ``starts`` is empty)."""
     if starts.shape[0] == 0:
         return
+    plan = block_plan_nb(starts)
     for i in range(returns.shape[0]):
-        return_stats_nb(returns[i], 1, starts, moments[i], sums[i], squares[i])
+        return_stats_nb(returns[i], 1, plan, moments[i], sums[i], squares[i])
