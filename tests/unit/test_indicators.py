@@ -298,3 +298,26 @@ def test_running_sum_does_not_drift_over_a_long_series():
                                   windows.max(axis=1))  # fmt: skip
     np.testing.assert_array_equal(rolling_extreme_nb(x, window, False)[window - 1 :],
                                   windows.min(axis=1))  # fmt: skip
+
+
+def test_one_gapless_market_gives_what_the_per_market_gather_gives() -> None:
+    # A single market without a gap skips the gather and scatter: the same values as the
+    # same series computed as one column of a panel (which takes the general route), and an
+    # array of its own, never the input.
+    rng = np.random.default_rng(11)
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, 300))
+    high, low = close + 1.0, close - 1.0
+    panel = np.column_stack([close, close])
+    cases = [
+        (ind.sma(close, 20), ind.sma(panel, 20)[:, 0]),
+        (ind.ema(close[:, None], 10)[:, 0], ind.ema(panel, 10)[:, 0]),
+        (
+            ind.atr(high, low, close, 14),
+            ind.atr(high[:, None] + panel * 0, low[:, None] + panel * 0, panel, 14)[:, 0],
+        ),
+    ]
+    for alone, in_panel in cases:
+        assert np.array_equal(alone, in_panel, equal_nan=True)
+    out = ind.sma(close, 1)
+    assert np.array_equal(out, close)
+    assert not np.shares_memory(out, close)

@@ -53,8 +53,10 @@ def _per_market(fn: Series1D, *panels: F64) -> F64:
     if first.ndim not in (1, 2):
         raise ValueError(f"expected a (n,) series or an (n, m) panel, got shape {first.shape}")
     cols = [a.reshape(a.shape[0], -1) for a in arrays]
-    out = np.full(cols[0].shape, np.nan)
     valid = np.logical_and.reduce([np.isfinite(c) for c in cols])
+    if cols[0].shape[1] == 1 and valid.all():  # one market, no gap: nothing to gather
+        return np.array(fn(*(c[:, 0] for c in cols)), dtype=np.float64).reshape(first.shape)
+    out = np.full(cols[0].shape, np.nan)
     for j in range(out.shape[1]):
         rows = np.flatnonzero(valid[:, j])
         if rows.size:

@@ -133,7 +133,8 @@ def _validate(
             try:
                 models.append(validate(values))
             except ValidationError as exc:
-                rejected.append(f"{_short(values, sweep)}: {exc.errors()[0]['msg']}")
+                first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+                rejected.append(f"{_short(values, sweep)}: {first['msg']}")
     return models, rejected
 
 
