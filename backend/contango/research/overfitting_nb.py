@@ -69,13 +69,25 @@ F32 = npt.NDArray[np.float32]
 NO_DISPERSION = 1e-9
 
 
-@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def table_shape(n_rows: int, n: int, group: int) -> tuple[int, int, int]:
+    """The shape of :func:`subset_sums_nb`'s table of ``n_rows x n`` values in groups of
+    ``group`` rows."""
+    return ((n_rows + group - 1) // group, 1 << group, n)
+
+
 def subset_sums_nb(values: F64, group: int) -> F64:
     """``out[g, code]``: the sum of the rows of ``values`` (``S x N``) in group ``g`` (rows
     ``g * group`` onwards) whose bits are set in ``code``, added in ascending row order."""
+    out = np.empty(table_shape(values.shape[0], values.shape[1], group))
+    fill_subset_sums_nb(values, group, out)
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def fill_subset_sums_nb(values: F64, group: int, out: F64) -> None:
+    """:func:`subset_sums_nb` into ``out`` (of :func:`table_shape`), every entry written."""
     n_rows, n = values.shape
     n_groups = (n_rows + group - 1) // group
-    out = np.empty((n_groups, 1 << group, n))  # each row written once (zeroing first costs)
     for g in prange(n_groups):
         first = g * group
         used = 1 << min(group, n_rows - first)
@@ -88,7 +100,6 @@ def subset_sums_nb(values: F64, group: int) -> F64:
             rest = code ^ (1 << high)  # tabulated already: smaller code
             for j in range(n):
                 out[g, code, j] = out[g, rest, j] + values[first + high, j]
-    return out
 
 
 @njit(cache=True, inline="always", error_model="numpy")

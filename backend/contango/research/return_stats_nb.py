@@ -7,8 +7,8 @@ which, and the sweep kernel gathers the very same figures while each trial's ret
 cache, so the two agree bit for bit. Non-finite returns count as 0 in the block sums (no
 position) and are left out of the moments.
 
-A column of a Fortran-ordered matrix (a sweep's) is read where it lies; a column of a
-row-major one is strided, and read as it is (the same numbers in the same order).
+A column of a Fortran-ordered matrix (a sweep's) is read where it lies; the columns of a
+row-major one are copied out a few at a time first (the same numbers in the same order).
 
 With ``NUMBA_DISABLE_JIT=1`` the same loops run as plain Python (the tests run both ways).
 """
@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
+from contango.engine.kernels.sweep_pairwise_nb import PairwisePlan, pairwise_plan_nb
 from contango.engine.kernels.sweep_stats_nb import (
     COUNT,
     DEVIATIONS,
@@ -27,7 +28,7 @@ from contango.engine.kernels.sweep_stats_nb import (
     SQUARES,
     BlockPlan,
     block_plan_nb,
-    return_stats_nb,
+    series_stats_nb,
 )
 from contango.kernel_cache import use_versioned_cache
 
@@ -37,18 +38,41 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
+_COLUMNS_PER_TASK = 8  # a row's 8 values of a row-major matrix are one cache line
+
+
 @njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-def _columns_nb(returns: F64, plan: BlockPlan, moments: F64, sums: F64, squares: F64) -> None:
+def _columns_nb(  # noqa: PLR0917 - numba kernels take positional arguments only
+    returns: F64, plan: BlockPlan, whole: PairwisePlan, moments: F64, sums: F64, squares: F64,
+    with_moments: bool,
+) -> None:  # fmt: skip
     """Each column's statistics into row ``j`` of ``moments`` and column ``j`` of ``sums``
-    and ``squares`` (the plan comes in as an argument: a parallel loop takes in a tuple made
-    outside it only so)."""
+    and ``squares`` (the plans come in as arguments: a parallel loop takes in a tuple made
+    outside it only so). A task takes ``_COLUMNS_PER_TASK`` columns with one scratch; when
+    the matrix is not column-major it copies them out first, row by row (reading a column
+    where it lies would touch a cache line per value)."""
+    n_bars, n = returns.shape
     n_blocks = sums.shape[0]
-    for j in prange(returns.shape[1]):
+    by_column = returns.strides[0] == returns.itemsize
+    for task in prange((n + _COLUMNS_PER_TASK - 1) // _COLUMNS_PER_TASK):
+        first = task * _COLUMNS_PER_TASK
+        last = min(first + _COLUMNS_PER_TASK, n)
+        copies = np.empty((0 if by_column else last - first, n_bars))
+        if not by_column:
+            for t in range(n_bars):
+                for j in range(first, last):
+                    copies[j - first, t] = returns[t, j]
+        work, buffer = np.empty((3, max(n_bars // 32 + 2, 64))), np.empty(n_bars)
         column_sums, column_squares = np.empty(n_blocks), np.empty(n_blocks)
-        return_stats_nb(returns[:, j], 0, plan, moments[j], column_sums, column_squares)
-        for b in range(n_blocks):
-            sums[b, j] = column_sums[b]
-            squares[b, j] = column_squares[b]
+        for j in range(first, last):
+            column = returns[:, j] if by_column else copies[j - first]
+            series_stats_nb(
+                column, 0, plan, whole, moments[j], column_sums, column_squares, work, buffer,
+                with_moments,
+            )  # fmt: skip
+            for b in range(n_blocks):
+                sums[b, j] = column_sums[b]
+                squares[b, j] = column_squares[b]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -61,7 +85,8 @@ def column_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64, F64, F64, F64,
     n_blocks = starts.size - 1
     moments = np.empty((n, N_MOMENTS))
     sums, squares = np.empty((n_blocks, n)), np.empty((n_blocks, n))
-    _columns_nb(returns, block_plan_nb(starts), moments, sums, squares)
+    whole = pairwise_plan_nb(max(returns.shape[0], 1))
+    _columns_nb(returns, block_plan_nb(starts), whole, moments, sums, squares, True)
     count = np.ascontiguousarray(moments[:, COUNT])
     mean = np.ascontiguousarray(moments[:, MEAN])
     deviations = np.ascontiguousarray(moments[:, DEVIATIONS])
@@ -78,6 +103,12 @@ def column_moments_nb(returns: F64) -> tuple[F64, F64, F64, F64]:
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def block_stats_nb(returns: F64, starts: I64) -> tuple[F64, F64]:
-    """The block sums and sums of squares of :func:`column_stats_nb` alone."""
-    _, _, _, _, sums, squares = column_stats_nb(returns, starts)
+    """The block sums and sums of squares of :func:`column_stats_nb` alone (its moments are
+    not computed)."""
+    n = returns.shape[1]
+    n_blocks = starts.size - 1
+    sums, squares = np.empty((n_blocks, n)), np.empty((n_blocks, n))
+    whole = pairwise_plan_nb(max(returns.shape[0], 1))
+    none = np.empty((n, N_MOMENTS))
+    _columns_nb(returns, block_plan_nb(starts), whole, none, sums, squares, False)
     return sums, squares

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from numba import njit
 
 from contango.engine.kernels.sweep_pairwise_nb import (
+    PairwisePlan,
     combine_nb,
     leaf_spread_nb,
     leaf_sum_squares_nb,
@@ -115,24 +116,65 @@ def block_sums_nb(
 
 
 @njit(cache=True)
+def _moments_nb(
+    x: F64, first: int, plan: PairwisePlan, count: int, moments: F64, work: F64
+) -> None:
+    """The moments of ``x[first:first + count]``, all finite, laid out by ``plan``
+    (``pairwise_plan_nb(count)``); ``work`` ``(3, >= max(leaves, 64))``."""
+    leaves = plan.leaves
+    for j in range(leaves.shape[0]):
+        work[0, j], work[1, j] = leaf_sum_squares_nb(x, first + leaves[j, 0], leaves[j, 1])
+    total = combine_nb(plan.program, work[0], work[2])
+    squares = combine_nb(plan.program, work[1], work[2])
+    mean = total / count
+    for j in range(leaves.shape[0]):
+        work[0, j], _ = leaf_spread_nb(x, first + leaves[j, 0], leaves[j, 1], mean)
+    moments[COUNT], moments[MEAN] = float(count), mean
+    moments[DEVIATIONS] = combine_nb(plan.program, work[0], work[2])
+    moments[SQUARES] = squares
+
+
+@njit(cache=True)
 def finite_moments_nb(f: F64, count: int, moments: F64) -> None:
     """The moments of the ``count`` finite returns ``f[:count]`` into ``moments``."""
     if count == 0:
         moments[COUNT], moments[MEAN], moments[DEVIATIONS], moments[SQUARES] = 0.0, np.nan, 0.0, 0.0
         return
     plan = pairwise_plan_nb(count)
-    work = np.empty((3, max(plan.leaves.shape[0], 64)))
-    leaves = plan.leaves
-    for j in range(leaves.shape[0]):
-        work[0, j], work[1, j] = leaf_sum_squares_nb(f, leaves[j, 0], leaves[j, 1])
-    total = combine_nb(plan.program, work[0], work[2])
-    squares = combine_nb(plan.program, work[1], work[2])
-    mean = total / count
-    for j in range(leaves.shape[0]):
-        work[0, j], _ = leaf_spread_nb(f, leaves[j, 0], leaves[j, 1], mean)
-    moments[COUNT], moments[MEAN] = float(count), mean
-    moments[DEVIATIONS] = combine_nb(plan.program, work[0], work[2])
-    moments[SQUARES] = squares
+    _moments_nb(f, 0, plan, count, moments, np.empty((3, max(plan.leaves.shape[0], 64))))
+
+
+@njit(cache=True)
+def series_stats_nb(
+    x: F64, first: int, blocks: BlockPlan, whole: PairwisePlan, moments: F64, sums: F64,
+    squares: F64, work: F64, buffer: F64, with_moments: bool = True,
+) -> None:  # fmt: skip
+    """:func:`return_stats_nb` with its plans and scratch given, for many series of one
+    length ``n = len(x) - first``: ``whole`` is ``pairwise_plan_nb(n)``, ``work`` ``(3,
+    max(n // 32 + 2, 64))`` and ``buffer`` ``(n,)``. A series whose returns are all finite
+    is summed where it lies. ``with_moments=False`` leaves ``moments`` alone (the block sums
+    only)."""
+    n = x.shape[0] - first
+    count = 0
+    for i in range(first, x.shape[0]):
+        count += math.isfinite(x[i])
+    if count == n:
+        if with_moments:
+            _moments_nb(x, first, whole, count, moments, work)
+        block_sums_nb(x, first, blocks, sums, squares, work[0], work[1], work[2])
+        return
+    if with_moments:
+        count = 0
+        for i in range(n):
+            v = x[first + i]
+            if math.isfinite(v):
+                buffer[count] = v
+                count += 1
+        finite_moments_nb(buffer, count, moments)
+    for i in range(n):
+        v = x[first + i]
+        buffer[i] = v if math.isfinite(v) else 0.0
+    block_sums_nb(buffer, 0, blocks, sums, squares, work[0], work[1], work[2])
 
 
 @njit(cache=True)
@@ -140,22 +182,12 @@ def return_stats_nb(
     x: F64, first: int, plan: BlockPlan, moments: F64, sums: F64, squares: F64
 ) -> None:  # fmt: skip
     """The statistics of the returns ``x[first:]`` of one trial, some maybe non-finite, into
-    ``moments`` ``(N_MOMENTS,)``, ``sums`` and ``squares`` ``(S,)``: the finite returns and
-    the returns with zeros gathered first, then summed."""
+    ``moments`` ``(N_MOMENTS,)``, ``sums`` and ``squares`` ``(S,)``."""
     n = x.shape[0] - first
-    finite, zeroed = np.empty(n), np.empty(n)
-    count = 0
-    for i in range(n):
-        v = x[first + i]
-        if math.isfinite(v):
-            finite[count] = v
-            count += 1
-            zeroed[i] = v
-        else:
-            zeroed[i] = 0.0
-    finite_moments_nb(finite, count, moments)
     work = np.empty((3, max(n // 32 + 2, 64)))
-    block_sums_nb(zeroed, 0, plan, sums, squares, work[0], work[1], work[2])
+    series_stats_nb(
+        x, first, plan, pairwise_plan_nb(max(n, 1)), moments, sums, squares, work, np.empty(n)
+    )
 
 
 @njit(cache=True, nogil=True)
@@ -165,5 +197,8 @@ def rows_stats_nb(returns: F64, starts: I64, moments: F64, sums: F64, squares: F
     if starts.shape[0] == 0:
         return
     plan = block_plan_nb(starts)
+    n = returns.shape[1] - 1
+    whole = pairwise_plan_nb(max(n, 1))
+    work, buffer = np.empty((3, max(n // 32 + 2, 64))), np.empty(n)
     for i in range(returns.shape[0]):
-        return_stats_nb(returns[i], 1, plan, moments[i], sums[i], squares[i])
+        series_stats_nb(returns[i], 1, plan, whole, moments[i], sums[i], squares[i], work, buffer)
