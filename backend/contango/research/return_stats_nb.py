@@ -2,10 +2,10 @@
 
 What the Deflated Sharpe Ratio (per-bar Sharpe ratios) and PBO (CSCV block sums) read from a
 ``T x N`` returns matrix, one column (trial) at a time. Each figure is a sum as NumPy adds a
-contiguous array (pairwise): ``engine.kernels.sweep_stats_nb.return_stats_nb`` says exactly
-which, and the sweep kernel gathers the very same figures while each trial's returns are in
-cache, so the two agree bit for bit. Non-finite returns count as 0 in the block sums (no
-position) and are left out of the moments.
+contiguous array (pairwise): ``engine.kernels.sweep_stats_nb`` says exactly which, and the
+sweep kernel gathers the very same figures while each trial's returns are in cache, so the
+two agree bit for bit. Non-finite returns count as 0 in the block sums (no position) and are
+left out of the moments.
 
 A column of a Fortran-ordered matrix (a sweep's) is read where it lies; the columns of a
 row-major one are copied out a few at a time first (the same numbers in the same order).

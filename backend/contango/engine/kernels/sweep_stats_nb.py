@@ -8,7 +8,7 @@ trials); the sweep kernel gathers them instead while each trial's returns row is
 
 Every figure is a sum as NumPy adds a contiguous array (pairwise, ``sweep_pairwise_nb``), so
 a plain ``.sum()`` of the same numbers gives it bit for bit, and the research layer's
-``return_stats_nb`` (which calls :func:`return_stats_nb` per column) gives the same figures
+``return_stats_nb`` (which calls :func:`series_stats_nb` per column) gives the same figures
 from a finished sweep's returns. For the returns ``x`` of one trial (``returns[1:]``, blocks
 ``starts[b]:starts[b + 1]`` covering every row):
 
