@@ -32,6 +32,7 @@ from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.inputs import build_data, build_markets
 from contango.engine.kernels import sweep_metrics_nb as smt
 from contango.engine.kernels import sweep_nb as snb
+from contango.engine.kernels import sweep_stats_nb as sst
 from contango.engine.metrics import years_between
 from contango.engine.run import check_targets, sizing_context, strategy_targets
 from contango.engine.strategy import SizingContext, VectorStrategy
@@ -299,7 +300,7 @@ def run_fused(
     progress: Progress | None,
     return_blocks: I64 | None = None,
     keep_returns: bool = True,
-) -> tuple[F64, F64, snb.Blocks]:
+) -> tuple[F64, F64, sst.Blocks]:
     """Every trial through the fused kernel: returns ``(k, n)`` (``(0, n)`` when not kept:
     each trial's row then lives in its task's scratch), metrics ``(k, N_METRICS)`` and the
     return statistics (``(k, 0)`` arrays without ``return_blocks``, checked)."""
@@ -307,7 +308,7 @@ def run_fused(
     k, n, m = len(params_list), bars.n_bars, bars.n_markets
     returns = np.empty((k if keep_returns else 0, n))
     metrics = np.empty((k, smt.N_METRICS))
-    blocks = snb.new_blocks(k, return_blocks)
+    blocks = sst.new_blocks(k, return_blocks)
     plans = smt.trial_plans_nb(n)
     plan = (
         strategy.batch_plan(bars, params_list, sizing)
@@ -321,7 +322,7 @@ def run_fused(
             if plan is not None:
                 snb.sweep_crossover_nb(
                     data, mk, par, plans, plan.averages, plan.sizes, plan.trials[lo:hi],
-                    returns[lo:hi], metrics[lo:hi], snb.blocks_slice(blocks, lo, hi),
+                    returns[lo:hi], metrics[lo:hi], sst.blocks_slice(blocks, lo, hi),
                 )  # fmt: skip
             else:
                 targets = np.empty((hi - lo, n, m))
@@ -330,7 +331,7 @@ def run_fused(
                     targets[i - lo] = _checked_targets(raw, bars, i)
                 snb.sweep_targets_nb(
                     data, mk, par, plans, targets, returns[lo:hi], metrics[lo:hi],
-                    snb.blocks_slice(blocks, lo, hi),
+                    sst.blocks_slice(blocks, lo, hi),
                 )  # fmt: skip
             if progress is not None:
                 progress(hi, k)

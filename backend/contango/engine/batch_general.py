@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from contango.engine.bars import Bars, ContractPanel
 from contango.engine.config import MarketSpec, SimulationConfig
 from contango.engine.kernels import sweep_metrics_nb as smt
-from contango.engine.kernels import sweep_nb as snb
 from contango.engine.kernels import sweep_stats_nb as sst
 from contango.engine.metrics import (
     EquityCurve,
@@ -102,13 +101,13 @@ def run_general(
     contracts: ContractPanel | None,
     fx: Mapping[str, F64] | None,
     return_blocks: I64 | None = None,
-) -> tuple[F64, F64, snb.Blocks]:
+) -> tuple[F64, F64, sst.Blocks]:
     """Every trial through ``run_backtest``; a spawned process pool when ``workers > 1``.
     Returns as :func:`run_fused`; the return statistics are taken from each trial's row."""
     k = len(params_list)
     returns = np.empty((k, bars.n_bars))
     metrics = np.empty((k, smt.N_METRICS))
-    blocks = snb.new_blocks(k, return_blocks)
+    blocks = sst.new_blocks(k, return_blocks)
     trial = _Trial(bars, specs=specs, strategy=strategy, config=config, contracts=contracts, fx=fx)
     if workers is None or workers == 1:
         outcomes: Iterator[tuple[F64, F64]] = map(trial, params_list)

@@ -47,7 +47,7 @@ from contango.engine.kernels.sweep_metrics_nb import (
     work_width_nb,
 )
 from contango.engine.kernels.sweep_one_nb import OneMarket, Rules, run_one_nb
-from contango.engine.kernels.sweep_stats_nb import N_MOMENTS, BlockPlan, block_plan_nb
+from contango.engine.kernels.sweep_stats_nb import Blocks, plan_of_nb
 from contango.engine.kernels.templates_nb import crossover_targets_nb
 
 F64 = npt.NDArray[np.float64]
@@ -222,45 +222,6 @@ def workspace_nb(n: int, m: int, plans: TrialPlans) -> Workspace:
     )  # fmt: skip
 
 
-class Blocks(NamedTuple):
-    """Where the return statistics go (``sweep_stats_nb``), with the blocks' pairwise plan
-    (``sweep_stats_nb.BlockPlan``, flat: a parallel loop takes no nested tuple). Not
-    wanted: ``starts`` empty and the outputs ``(k, 0)``."""
-
-    starts: I64  # (S + 1,) block boundaries over the rows of returns[1:]
-    leaves: I64
-    first_leaf: I64
-    program: I64
-    first_token: I64
-    moments: F64  # (k, N_MOMENTS)
-    sums: F64  # (k, S)
-    squares: F64  # (k, S)
-
-
-def new_blocks(k: int, starts: I64 | None) -> Blocks:
-    """Outputs for the return statistics of ``k`` trials (``(k, 0)``: none wanted)."""
-    plan = block_plan_nb(np.empty(0, dtype=np.int64) if starts is None else starts)
-    n_blocks = plan.first_leaf.shape[0] - 1
-    width = N_MOMENTS if n_blocks > 0 else 0
-    return Blocks(
-        *plan, np.empty((k, width)), np.empty((k, n_blocks)), np.empty((k, n_blocks))
-    )  # fmt: skip
-
-
-def blocks_slice(blocks: Blocks, lo: int, hi: int) -> Blocks:
-    """The outputs of trials ``lo:hi`` (views)."""
-    return blocks._replace(
-        moments=blocks.moments[lo:hi], sums=blocks.sums[lo:hi], squares=blocks.squares[lo:hi]
-    )
-
-
-@njit(cache=True, inline="always")
-def _plan_nb(blocks: Blocks) -> BlockPlan:
-    return BlockPlan(
-        blocks.starts, blocks.leaves, blocks.first_leaf, blocks.program, blocks.first_token
-    )
-
-
 @njit(cache=True)
 def run_trial_nb(
     data: SweepData, mk: SweepMarkets, par: SweepParams, targets: F64, ws: Workspace,
@@ -356,7 +317,7 @@ def _finish_trial_nb(
     row = returns[i] if returns.shape[0] > 0 else ws.row
     trial_metrics_nb(
         par.periods_per_year, par.years, par.capital, row, ws.equity, ws.scratch,
-        ws.work, plans, ws.acc, exposed, metrics[i], _plan_nb(blocks), blocks.moments[i],
+        ws.work, plans, ws.acc, exposed, metrics[i], plan_of_nb(blocks), blocks.moments[i],
         blocks.sums[i], blocks.squares[i],
     )  # fmt: skip
 

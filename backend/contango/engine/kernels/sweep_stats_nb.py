@@ -202,3 +202,43 @@ def rows_stats_nb(returns: F64, starts: I64, moments: F64, sums: F64, squares: F
     work, buffer = np.empty((3, max(n // 32 + 2, 64))), np.empty(n)
     for i in range(returns.shape[0]):
         series_stats_nb(returns[i], 1, plan, whole, moments[i], sums[i], squares[i], work, buffer)
+
+
+class Blocks(NamedTuple):
+    """Where a sweep's return statistics go, with the blocks' pairwise plan
+    (:class:`BlockPlan`, flat: a parallel loop takes no nested tuple). Not
+    wanted: ``starts`` empty and the outputs ``(k, 0)``."""
+
+    starts: I64  # (S + 1,) block boundaries over the rows of returns[1:]
+    leaves: I64
+    first_leaf: I64
+    program: I64
+    first_token: I64
+    moments: F64  # (k, N_MOMENTS)
+    sums: F64  # (k, S)
+    squares: F64  # (k, S)
+
+
+def new_blocks(k: int, starts: I64 | None) -> Blocks:
+    """Outputs for the return statistics of ``k`` trials (``(k, 0)``: none wanted)."""
+    plan = block_plan_nb(np.empty(0, dtype=np.int64) if starts is None else starts)
+    n_blocks = plan.first_leaf.shape[0] - 1
+    width = N_MOMENTS if n_blocks > 0 else 0
+    return Blocks(
+        *plan, np.empty((k, width)), np.empty((k, n_blocks)), np.empty((k, n_blocks))
+    )  # fmt: skip
+
+
+def blocks_slice(blocks: Blocks, lo: int, hi: int) -> Blocks:
+    """The outputs of trials ``lo:hi`` (views)."""
+    return blocks._replace(
+        moments=blocks.moments[lo:hi], sums=blocks.sums[lo:hi], squares=blocks.squares[lo:hi]
+    )
+
+
+@njit(cache=True, inline="always")
+def plan_of_nb(blocks: Blocks) -> BlockPlan:
+    """The plan held in ``blocks``."""
+    return BlockPlan(
+        blocks.starts, blocks.leaves, blocks.first_leaf, blocks.program, blocks.first_token
+    )
