@@ -22,6 +22,7 @@ from contango.research.return_stats import (
     sharpe_per_bar,
     sharpe_per_bar_reference,
 )
+from contango.research.return_stats_nb import block_stats_nb, column_stats_nb
 
 
 def _returns(seed: int, bars: int, n: int, holes: int) -> np.ndarray:
@@ -75,6 +76,30 @@ def test_statistics_equal_the_figures_computed_apart_in_any_layout(
         assert _same(stats.sharpe_per_bar, sharpe_per_bar(layout))
         assert _same(stats.sharpe_per_bar, sharpe_per_bar_reference(layout))
         assert stats.block_sizes.sum() == layout.shape[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    bars=st.integers(2, 300),
+    n=st.integers(2, 300),
+    holes=st.integers(0, 9),
+    layout=st.sampled_from(["even", "uneven"]),
+)
+def test_row_major_block_sums_equal_the_column_by_column_ones(
+    seed: int, bars: int, n: int, holes: int, layout: str
+) -> None:
+    # A row-major matrix is summed row by row for every column at once (blocks of any length,
+    # empty ones, leaves under 8 rows, more columns than a task takes): the same bits.
+    r = _returns(seed, bars, n, holes)
+    if layout == "even":
+        starts = np.linspace(0, bars, min(bars, 5)).astype(np.int64)
+    else:
+        starts = np.array([0, 0, 1, 1, bars // 3, bars - 1, bars, bars], dtype=np.int64)
+    sums, squares = block_stats_nb(np.ascontiguousarray(r), starts)
+    *_, column_sums, column_squares = column_stats_nb(r, starts)
+    assert sums.tobytes() == column_sums.tobytes()
+    assert squares.tobytes() == column_squares.tobytes()
 
 
 def test_column_and_row_major_statistics_match_bit_for_bit_on_a_sweep_sized_matrix() -> None:
