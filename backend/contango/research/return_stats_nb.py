@@ -31,6 +31,7 @@ from contango.engine.kernels.sweep_stats_nb import (
     BlockPlan,
     block_plan_nb,
     series_stats_nb,
+    stats_scratch_nb,
 )
 from contango.kernel_cache import use_versioned_cache
 
@@ -64,7 +65,7 @@ def _columns_nb(
             for t in range(n_bars):
                 for j in range(first, last):
                     copies[j - first, t] = returns[t, j]
-        work, buffer = np.empty((3, max(n_bars // 32 + 2, 64))), np.empty(n_bars)
+        work, buffer = stats_scratch_nb(n_bars)
         column_sums, column_squares = np.empty(n_blocks), np.empty(n_blocks)
         for j in range(first, last):
             column = returns[:, j] if by_column else copies[j - first]

@@ -40,10 +40,17 @@ class PairwisePlan(NamedTuple):
 
 
 @njit(cache=True)
+def most_leaves_nb(n: int) -> int:
+    """At most how many leaves NumPy's split of ``n`` values has (a split leaf holds over 60
+    values)."""
+    return n // 32 + 2
+
+
+@njit(cache=True)
 def pairwise_plan_nb(n: int) -> PairwisePlan:
     """NumPy's pairwise split of ``n`` values (``n >= 1``), walked depth first: a run is
     replaced by its first half, its second half and an add, in that order."""
-    leaves = np.empty((n // 32 + 2, 2), dtype=np.int64)  # a split leaf holds over 60 values
+    leaves = np.empty((most_leaves_nb(n), 2), dtype=np.int64)
     program = np.empty(2 * leaves.shape[0], dtype=np.int64)
     todo = np.empty((3 * _DEPTH, 3), dtype=np.int64)  # (offset, size, 1 for "add now")
     top, n_leaves, n_tokens = 0, 0, 0

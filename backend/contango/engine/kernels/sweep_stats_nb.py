@@ -39,6 +39,7 @@ from contango.engine.kernels.sweep_pairwise_nb import (
     combine_nb,
     leaf_spread_nb,
     leaf_sum_squares_nb,
+    most_leaves_nb,
     pairwise_plan_nb,
 )
 
@@ -71,7 +72,7 @@ def block_plan_nb(starts: I64) -> BlockPlan:
     n_blocks = max(starts.shape[0] - 1, 0)
     room = 0
     for b in range(n_blocks):
-        room += (starts[b + 1] - starts[b]) // 32 + 2  # pairwise_plan_nb's bound per block
+        room += most_leaves_nb(starts[b + 1] - starts[b])
     leaves = np.empty((room, 2), dtype=np.int64)
     program = np.empty(2 * room, dtype=np.int64)
     first_leaf = np.zeros(n_blocks + 1, dtype=np.int64)
@@ -145,13 +146,20 @@ def finite_moments_nb(f: F64, count: int, moments: F64) -> None:
 
 
 @njit(cache=True)
+def stats_scratch_nb(n: int) -> tuple[F64, F64]:
+    """The ``work`` rows and ``buffer`` :func:`series_stats_nb` needs for series of ``n``
+    returns: a column per leaf (and the combine stack's 64), a value per return."""
+    return np.empty((3, max(most_leaves_nb(n), 64))), np.empty(n)
+
+
+@njit(cache=True)
 def series_stats_nb(
     x: F64, first: int, blocks: BlockPlan, whole: PairwisePlan, moments: F64, sums: F64,
     squares: F64, work: F64, buffer: F64, with_moments: bool = True,
 ) -> None:  # fmt: skip
     """:func:`return_stats_nb` with its plans and scratch given, for many series of one
-    length ``n = len(x) - first``: ``whole`` is ``pairwise_plan_nb(n)``, ``work`` ``(3,
-    max(n // 32 + 2, 64))`` and ``buffer`` ``(n,)``. A series whose returns are all finite
+    length ``n = len(x) - first``: ``whole`` is ``pairwise_plan_nb(n)``, ``work`` and
+    ``buffer`` from :func:`stats_scratch_nb`. A series whose returns are all finite
     is summed where it lies. ``with_moments=False`` leaves ``moments`` alone (the block sums
     only)."""
     n = x.shape[0] - first
@@ -184,9 +192,9 @@ def return_stats_nb(
     """The statistics of the returns ``x[first:]`` of one trial, some maybe non-finite, into
     ``moments`` ``(N_MOMENTS,)``, ``sums`` and ``squares`` ``(S,)``."""
     n = x.shape[0] - first
-    work = np.empty((3, max(n // 32 + 2, 64)))
+    work, buffer = stats_scratch_nb(n)
     series_stats_nb(
-        x, first, plan, pairwise_plan_nb(max(n, 1)), moments, sums, squares, work, np.empty(n)
+        x, first, plan, pairwise_plan_nb(max(n, 1)), moments, sums, squares, work, buffer
     )
 
 
@@ -199,7 +207,7 @@ def rows_stats_nb(returns: F64, starts: I64, moments: F64, sums: F64, squares: F
     plan = block_plan_nb(starts)
     n = returns.shape[1] - 1
     whole = pairwise_plan_nb(max(n, 1))
-    work, buffer = np.empty((3, max(n // 32 + 2, 64))), np.empty(n)
+    work, buffer = stats_scratch_nb(n)
     for i in range(returns.shape[0]):
         series_stats_nb(returns[i], 1, plan, whole, moments[i], sums[i], squares[i], work, buffer)
 
